@@ -1,0 +1,36 @@
+"""Test set-up: Ultralytics runs without network or user settings (set before anything imports it)."""
+
+import tempfile
+
+import pytest
+
+from ultralytics_neptune.synthetic import apply_offline_environment
+
+SCRATCH = tempfile.mkdtemp(prefix="ultralytics-neptune-tests-")
+apply_offline_environment(SCRATCH)
+
+
+@pytest.fixture
+def neptune_module():
+    """Our callback module as installed, with no run left over from another test."""
+    from ultralytics_neptune.utils.callbacks import neptune as module
+
+    module.run = None
+    yield module
+    module.run = None
+
+
+@pytest.fixture(scope="session")
+def latest_recording(neptune_recordings):
+    """The recording of the newest Ultralytics bundled."""
+    return list(neptune_recordings.values())[-1]
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    """Parity mode leaves its figures open, as upstream did; tests close them."""
+    yield
+    import sys
+
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")

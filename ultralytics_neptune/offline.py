@@ -1,0 +1,139 @@
+"""Reading back what the real ``neptune`` client wrote in offline mode.
+
+Offline mode keeps each run in ``.neptune/offline/run__<id>__<pid>__<rand>/``: ``metadata.json`` and the operations
+as JSON lines in ``data-1.log``, ``data-2.log``... (the client rolls over to a new file as one grows). This reads
+them into the trace form the fake client records, so a real run and a mocked one compare directly. A file
+referenced by an upload is read now, not at upload time: offline mode keeps only its path until sync.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ultralytics_neptune.trace import Trace, file_digest, image_digest
+
+RUN_FOLDER = re.compile(r"^run__(?P<id>[^_]+(?:-[^_]+)*)__(?P<pid>\d+)__(?P<rand>\w+)$")
+
+
+@dataclass
+class OfflineRun:
+    """One offline run: where it lies, its metadata, its operations as a trace, and any problems reading it."""
+
+    folder: Path
+    metadata: dict
+    trace: Trace
+    problems: list = field(default_factory=list)
+
+    @property
+    def run_id(self) -> str:
+        return self.metadata.get("containerId") or self.folder.name
+
+    def series(self) -> dict:
+        """{field: [(step, value), ...]} of every float series."""
+        found: dict = {}
+        for op in self.trace.operations:
+            if op["type"] == "LogFloats":
+                found.setdefault("/".join(op["path"]), []).extend((v.get("step"), v["value"]) for v in op["values"])
+        return found
+
+    def uploads(self) -> dict:
+        """{field: last upload operation} of every file field."""
+        return {"/".join(op["path"]): op for op in self.trace.operations if op["type"] == "UploadFile"}
+
+    def atoms(self) -> dict:
+        """{field: last assigned value} of every atom field."""
+        return {"/".join(op["path"]): op["value"] for op in self.trace.operations if op["type"].startswith("Assign")}
+
+
+def offline_run_folders(location: Path | str) -> list:
+    """The run folders under a ``.neptune`` directory, its ``offline`` folder, or one run folder; oldest first."""
+    location = Path(location)
+    if RUN_FOLDER.match(location.name) and location.is_dir():
+        return [location]
+    for candidate in (location / "offline", location, location / ".neptune" / "offline"):
+        if candidate.is_dir():
+            folders = [p for p in candidate.iterdir() if p.is_dir() and RUN_FOLDER.match(p.name)]
+            if folders:
+                return sorted(folders, key=lambda p: (p.stat().st_mtime, p.name))
+    return []
+
+
+def _log_number(path: Path) -> int:
+    match = re.match(r"data-(\d+)\.log$", path.name)
+    return int(match.group(1)) if match else -1
+
+
+def _read_operations(folder: Path, problems: list) -> list:
+    entries = []
+    logs = sorted((p for p in folder.glob("data-*.log") if _log_number(p) >= 0), key=_log_number)
+    if not logs:
+        problems.append(f"{folder}: no data-*.log file (nothing logged yet)")
+    for log in logs:
+        lines = log.read_bytes().split(b"\n")
+        for number, raw in enumerate(lines, start=1):
+            if not raw.strip():
+                continue
+            try:
+                entry = json.loads(raw)
+                entries.append((entry.get("version", 0), entry["obj"]))
+            except (ValueError, KeyError, TypeError) as error:
+                last = all(not rest.strip() for rest in lines[number:])
+                where = "last line" if last else "line"
+                problems.append(
+                    f"{log.name} {where} {number} is {'truncated' if last else 'corrupt'} and was skipped "
+                    f"({type(error).__name__}: {str(error)[:80]}); everything before it was kept"
+                )
+    entries.sort(key=lambda item: item[0])
+    return [obj for _, obj in entries]
+
+
+def _normalise(obj: dict, folder: Path) -> dict:
+    op = dict(obj)
+    if "values" in op and op["type"].startswith("Log"):
+        op["values"] = [{k: v for k, v in value.items() if k != "ts"} for value in op["values"]]
+    if op["type"] == "UploadFile":
+        if op.get("tmp_file_name"):
+            stored = folder / "upload_path" / op["tmp_file_name"]
+            try:
+                op["content"] = (
+                    {"image": image_digest(stored.read_bytes())}
+                    if op.get("ext") == "png"
+                    else (file_digest(str(stored)))
+                )
+            except OSError:
+                op["content"] = {"missing": True, "error": "FileNotFoundError"}
+        else:
+            op["content"] = file_digest(op["file_path"])
+        for key in ("clean_after_upload",):
+            op.pop(key, None)
+        if op.get("tmp_file_name") is None:
+            op.pop("tmp_file_name", None)
+    return op
+
+
+def read_offline_run(folder: Path | str) -> OfflineRun:
+    """Read one offline run folder; a truncated or corrupt line is reported in ``problems``, the rest kept."""
+    folder = Path(folder)
+    problems: list = []
+    try:
+        metadata = json.loads((folder / "metadata.json").read_text())
+    except (OSError, ValueError) as error:
+        metadata = {}
+        problems.append(f"{folder / 'metadata.json'} unreadable ({type(error).__name__}); run id taken from the folder")
+    operations = [_normalise(obj, folder) for obj in _read_operations(folder, problems)]
+    init_run = {}
+    for op in operations:
+        if op["path"] == ["sys", "name"]:
+            init_run["name"] = op["value"]
+        elif op["path"] == ["sys", "tags"]:
+            init_run.setdefault("tags", []).extend(op["values"])
+    meta = {"mode": metadata.get("mode"), "client": metadata.get("neptuneClientVersion"), "folder": str(folder)}
+    return OfflineRun(folder=folder, metadata=metadata, trace=Trace(init_run, operations, meta), problems=problems)
+
+
+def read_offline_runs(location: Path | str) -> list:
+    """Read every offline run under location (a ``.neptune`` directory, its ``offline`` folder, or a run folder)."""
+    return [read_offline_run(folder) for folder in offline_run_folders(location)]

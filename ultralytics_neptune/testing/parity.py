@@ -1,0 +1,169 @@
+"""The parity check: replay a recording through a callback module against the fake client, and compare what our
+module logs with what the upstream module logs (live where Ultralytics still ships it, else its golden trace).
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ultralytics_neptune.eras import LAST_UPSTREAM, has_upstream_module, parse_version
+from ultralytics_neptune.testing.fake_neptune import FakeNeptune
+from ultralytics_neptune.testing.recording import Recording, golden_trace_path
+from ultralytics_neptune.testing.replay import replay
+from ultralytics_neptune.testing.upstream import load_our_module, load_upstream_module, upstream_module_path
+from ultralytics_neptune.trace import Trace, diff_traces
+
+
+@contextmanager
+def fake_client(fake: FakeNeptune | None = None):
+    """Install a fake ``neptune`` in sys.modules (offline mode unless NEPTUNE_MODE says otherwise)."""
+    fake = fake or FakeNeptune()
+    previous = fake.install()
+    saved_mode = os.environ.get("NEPTUNE_MODE")
+    os.environ.setdefault("NEPTUNE_MODE", "offline")
+    try:
+        yield fake
+    finally:
+        FakeNeptune.uninstall(previous)
+        if saved_mode is None:
+            os.environ.pop("NEPTUNE_MODE", None)
+
+
+@contextmanager
+def ultralytics_version(version: str | None):
+    """Make ``ultralytics.__version__`` read version, so our module behaves as in that release."""
+    import ultralytics
+
+    saved = ultralytics.__version__
+    ultralytics.__version__ = version or saved
+    try:
+        yield
+    finally:
+        ultralytics.__version__ = saved
+
+
+def installed_ultralytics() -> str:
+    import ultralytics
+
+    return ultralytics.__version__
+
+
+def _matplotlib_version() -> str | None:
+    try:
+        import matplotlib
+    except ImportError:
+        return None
+    return matplotlib.__version__
+
+
+def trace_of(fake: FakeNeptune, save_dir: Path, **meta) -> Trace:
+    """The trace of the run a replay started (empty when none started); meta records how many started."""
+    meta = {**meta, "runs": len(fake.runs), "matplotlib": _matplotlib_version()}
+    if not fake.runs:
+        return Trace(init_run={}, operations=[], meta=meta)
+    return Trace.from_run(fake.last_run, save_dir, **meta)
+
+
+def replay_trace(
+    recording: Recording, load_module, workdir: Path | str, *, version: str | None = None, label=""
+) -> Trace:
+    """Replay a recording through a freshly loaded callback module; return what its run received.
+
+    ``version`` is the Ultralytics release our module behaves as (default: the recording's).
+    """
+    save_dir = Path(workdir) / (label or "replay") / "save_dir"
+    with fake_client() as fake:
+        module = load_module()
+        with ultralytics_version(version or recording.ultralytics_version):
+            replay(recording, module.callbacks, save_dir)
+        for run in fake.runs:
+            run.stop()
+    return trace_of(fake, save_dir, recording=recording.name, module=label)
+
+
+def our_trace(recording: Recording, workdir: Path | str, version: str | None = None) -> Trace:
+    return replay_trace(recording, load_our_module, workdir, version=version, label="ours")
+
+
+def upstream_trace(recording: Recording, workdir: Path | str) -> Trace:
+    """The trace of the installed upstream module (raise LookupError where there is none)."""
+    if upstream_module_path() is None:
+        raise LookupError(f"Ultralytics {installed_ultralytics()} has no Neptune callback of its own")
+    trace = replay_trace(recording, load_upstream_module, workdir, label="upstream")
+    trace.meta["upstream"] = installed_ultralytics()
+    return trace
+
+
+def golden_source(recording: Recording) -> str:
+    """The release whose upstream module made this recording's golden trace."""
+    version = recording.ultralytics_version
+    return version if has_upstream_module(version) else LAST_UPSTREAM
+
+
+def load_golden(recording: Recording) -> Trace:
+    path = golden_trace_path(recording.name)
+    if not path.exists():
+        raise FileNotFoundError(f"no golden trace for {recording.name} at {path}")
+    return Trace.load(path)
+
+
+@dataclass
+class ParityResult:
+    """The outcome of comparing our trace with one reference trace."""
+
+    recording: str
+    reference: str  # e.g. "live upstream 8.4.131" or "golden trace (upstream 8.4.131)"
+    differences: list
+    notes: list = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.differences
+
+
+def compare(reference: Trace, ours: Trace, recording: str, reference_name: str) -> ParityResult:
+    """Compare two traces; figure pixels are compared only when both were drawn by the same matplotlib."""
+    notes = []
+    if reference.meta.get("matplotlib") != ours.meta.get("matplotlib"):
+        reference, ours = without_pixels(reference), without_pixels(ours)
+        notes.append(
+            f"figure pixels not compared: the reference was drawn with matplotlib {reference.meta.get('matplotlib')}, "
+            f"this replay with {ours.meta.get('matplotlib')} (sizes still are)"
+        )
+    differences = diff_traces(reference, ours)
+    if reference.meta.get("runs") != ours.meta.get("runs"):
+        differences.insert(0, f"runs started: expected {reference.meta.get('runs')}, got {ours.meta.get('runs')}")
+    return ParityResult(recording, reference_name, differences, notes)
+
+
+def without_pixels(trace: Trace) -> Trace:
+    """The trace with figure pixel digests removed (their sizes stay)."""
+    operations = []
+    for op in trace.operations:
+        image = op.get("content", {}).get("image")
+        if image:
+            op = {**op, "content": {"image": {k: v for k, v in image.items() if k != "pixels_sha256"}}}
+        operations.append(op)
+    return Trace(trace.init_run, operations, dict(trace.meta))
+
+
+def check_against_upstream(recording: Recording, workdir: Path | str) -> ParityResult:
+    """Our module against the installed upstream module, on a recording."""
+    reference = upstream_trace(recording, workdir)
+    return compare(reference, our_trace(recording, workdir), recording.name, f"live upstream {installed_ultralytics()}")
+
+
+def check_against_golden(recording: Recording, workdir: Path | str) -> ParityResult:
+    """Our module against the stored trace of the upstream module that logged this recording's release."""
+    reference = load_golden(recording)
+    name = f"golden trace (upstream {reference.meta.get('upstream')})"
+    return compare(reference, our_trace(recording, workdir), recording.name, name)
+
+
+def upstream_applies(recording: Recording) -> bool:
+    """Whether the installed upstream module is the reference for this recording (same release, or the last one)."""
+    installed = upstream_module_path() is not None and installed_ultralytics()
+    return bool(installed) and parse_version(installed) == parse_version(golden_source(recording))
