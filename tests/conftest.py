@@ -6,6 +6,8 @@ import pytest
 
 from ultralytics_neptune.synthetic import apply_offline_environment
 
+pytest_plugins = ["pytester"]
+
 SCRATCH = tempfile.mkdtemp(prefix="ultralytics-neptune-tests-")
 apply_offline_environment(SCRATCH)
 

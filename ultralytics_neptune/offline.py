@@ -94,6 +94,8 @@ def _normalise(obj: dict, folder: Path) -> dict:
     op = dict(obj)
     if "values" in op and op["type"].startswith("Log"):
         op["values"] = [{k: v for k, v in value.items() if k != "ts"} for value in op["values"]]
+    if op["type"] == "AddStrings":
+        op["values"] = sorted(set(op["values"]))
     if op["type"] == "UploadFile":
         if op.get("tmp_file_name"):
             stored = folder / "upload_path" / op["tmp_file_name"]
@@ -137,3 +139,84 @@ def read_offline_run(folder: Path | str) -> OfflineRun:
 def read_offline_runs(location: Path | str) -> list:
     """Read every offline run under location (a ``.neptune`` directory, its ``offline`` folder, or a run folder)."""
     return [read_offline_run(folder) for folder in offline_run_folders(location)]
+
+
+def _family(path: list) -> str:
+    """Group fields as a reader of the run thinks of them: Configuration/X, weights/..., else the first level."""
+    if path[0] in ("Configuration", "sys") and len(path) > 2:
+        return "/".join(path[:2])
+    if path[0] == "weights":
+        return "/".join(path)
+    return path[0]
+
+
+def _short(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    text = str(value)
+    return text if len(text) <= 24 else text[:21] + "..."
+
+
+def _steps(steps: list) -> str:
+    known = sorted({s for s in steps if s is not None})
+    if not known:
+        return "-"
+    if known == list(range(int(known[0]), int(known[0]) + len(known))):
+        return f"{known[0]:g}..{known[-1]:g}" if len(known) > 1 else f"{known[0]:g}"
+    return ",".join(f"{s:g}" for s in known)
+
+
+def summary_rows(run: OfflineRun) -> list:
+    """One row per namespace family: (namespace, what, steps, last values or uploads)."""
+    families: dict = {}
+    for op in run.trace.without_environment().operations:
+        families.setdefault(_family(op["path"]), []).append(op)
+    rows = []
+    for family in sorted(families, key=lambda name: (name.startswith("sys"), name.lower())):
+        ops = families[family]
+        series: dict = {}
+        atoms: dict = {}
+        uploads: dict = {}
+        for op in ops:
+            leaf = "/".join(op["path"][len(family.split("/")) :]) or op["path"][-1]
+            if op["type"] == "LogFloats":
+                series.setdefault(leaf, []).extend(op["values"])
+            elif op["type"] == "UploadFile":
+                uploads[leaf] = op
+            elif op["type"].startswith("Assign"):
+                atoms[leaf] = op["value"]
+            elif op["type"] == "AddStrings":
+                atoms[leaf] = ", ".join(op["values"])
+        if series:
+            steps = [value.get("step") for values in series.values() for value in values]
+            last = " ".join(f"{leaf}={_short(values[-1]['value'])}" for leaf, values in series.items())
+            rows.append((family, f"{len(series)} series", _steps(steps), last))
+        if atoms:
+            shown = " ".join(f"{leaf}={_short(value)}" for leaf, value in list(atoms.items())[:4])
+            more = f" (+{len(atoms) - 4} more)" if len(atoms) > 4 else ""
+            rows.append((family, f"{len(atoms)} values", "-", shown + more))
+        if uploads:
+            names = []
+            for leaf, op in uploads.items():
+                content = op.get("content", {})
+                if "image" in content:
+                    names.append(f"{leaf} ({content['image']['width']}x{content['image']['height']} figure)")
+                elif content.get("missing"):
+                    names.append(f"{leaf} (file missing!)")
+                else:
+                    names.append(f"{leaf}.{op.get('ext')}" if op.get("ext") and not leaf.endswith(op["ext"]) else leaf)
+            plural = "s" if len(uploads) > 1 else ""
+            rows.append((family, f"{len(uploads)} upload{plural}", "-", ", ".join(names)))
+    return rows
+
+
+def format_summary(run: OfflineRun) -> str:
+    """A readable table of what a run holds: namespaces, steps, last values, uploads."""
+    header = ("namespace", "logged", "steps", "last values / uploads")
+    rows = [header, *summary_rows(run)]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = [f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:<{widths[2]}}  {row[3]}" for row in rows]
+    lines.insert(1, "-" * min(120, max(len(line) for line in lines)))
+    title = f"Neptune run {run.run_id} ({run.metadata.get('mode', 'offline')}), {len(run.trace.operations)} operations"
+    problems = [f"! {problem}" for problem in run.problems]
+    return "\n".join([title, *problems, "", *lines])

@@ -253,7 +253,7 @@ class Run:
         if (existing is None and path in self._namespaces) or isinstance(value, Mapping) or _is_namespace(value):
             items = vars(value) if _is_namespace(value) else value
             if not isinstance(items, Mapping):
-                raise MetadataInconsistency(f"Attribute or namespace {'/'.join(path)} is already defined")
+                raise AttributeError(f"'{type(value).__name__}' object has no attribute 'keys'")
             for key, item in items.items():
                 if not _parse_path(key):
                     self._warn(NeptuneUnsupportedType, f'Key "{key}" can\'t be used in Namespaces; it is dropped')
@@ -286,9 +286,13 @@ class Run:
     def _append(self, path: tuple, value, step) -> None:
         self._check_active()
         if isinstance(value, Mapping):
+            if path in self._fields:
+                raise TypeDoesNotSupportAttributeException(f"{self._fields[path]} field at '{'/'.join(path)}'")
             for key, item in value.items():
                 self._append(path + _parse_path(key), item, step)
             return
+        if path in self._namespaces:
+            raise AttributeError(f"'{type(value).__name__}' object has no attribute 'keys'")
         existing = self._fields.get(path)
         if existing is None:
             if isinstance(value, str):
@@ -314,6 +318,8 @@ class Run:
 
     def _upload(self, path: tuple, file: File) -> None:
         self._check_active()
+        if path in self._namespaces:
+            raise TypeDoesNotSupportAttributeException(f"namespace '{'/'.join(path)}' has no upload")
         existing = self._fields.get(path)
         if existing is None:
             self._define(path, "File")
@@ -335,7 +341,7 @@ class Run:
             self._define(path, "StringSet")
         elif self._fields[path] != "StringSet":
             raise TypeDoesNotSupportAttributeException(f"{self._fields[path]} field at '{'/'.join(path)}' has no add")
-        self._record("AddStrings", path, values=values)
+        self._record("AddStrings", path, values=sorted(set(values)))  # a set: the real client's order is arbitrary
 
     def _fetch(self, path: tuple):
         if path not in self._values:

@@ -5,6 +5,7 @@ module logs with what the upstream module logs (live where Ultralytics still shi
 from __future__ import annotations
 
 import os
+import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,14 +75,28 @@ def replay_trace(
 
     ``version`` is the Ultralytics release our module behaves as (default: the recording's).
     """
-    save_dir = Path(workdir) / (label or "replay") / "save_dir"
-    with fake_client() as fake:
+    Path(workdir).mkdir(parents=True, exist_ok=True)
+    save_dir = Path(tempfile.mkdtemp(prefix=f"{label or 'replay'}-", dir=workdir)) / "save_dir"
+    with fake_client() as fake, closing_new_figures():
         module = load_module()
         with ultralytics_version(version or recording.ultralytics_version):
             replay(recording, module.callbacks, save_dir)
         for run in fake.runs:
             run.stop()
     return trace_of(fake, save_dir, recording=recording.name, module=label)
+
+
+@contextmanager
+def closing_new_figures():
+    """Close the matplotlib figures opened inside (upstream and parity mode leave theirs open)."""
+    import matplotlib.pyplot as plt
+
+    before = set(plt.get_fignums())
+    try:
+        yield
+    finally:
+        for number in set(plt.get_fignums()) - before:
+            plt.close(number)
 
 
 def our_trace(recording: Recording, workdir: Path | str, version: str | None = None) -> Trace:

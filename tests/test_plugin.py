@@ -1,0 +1,55 @@
+"""The pytest plugin: users get the fixtures by installing the package, and can gate upgrades on parity."""
+
+USER_TEST = """
+from ultralytics_neptune.utils.callbacks import neptune as neptune_callbacks
+
+
+def test_parity_of_every_bundled_recording(neptune_recordings, neptune_parity):
+    for recording in neptune_recordings.values():
+        result = neptune_parity(recording)
+        assert result.passed, result.differences
+
+
+def test_my_training_logs_losses(fake_neptune, replay_training, neptune_recordings):
+    recording = list(neptune_recordings.values())[-1]
+    replay_training(recording, neptune_callbacks.callbacks)
+    fields = {"/".join(op["path"]) for op in fake_neptune.last_run.operations}
+    assert "train/box_loss" in fields
+"""
+
+
+def test_the_fixtures_work_in_a_users_test_suite(pytester):
+    pytester.makepyfile(test_user=USER_TEST)
+    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
+
+
+def test_the_plugin_is_registered_as_a_pytest11_entry_point():
+    from importlib.metadata import entry_points
+
+    plugins = entry_points(group="pytest11")
+    assert any(ep.value == "ultralytics_neptune.testing.plugin" for ep in plugins)
+
+
+def test_a_parity_failure_in_a_users_suite_names_the_field(pytester):
+    pytester.makepyfile(
+        test_broken="""
+from ultralytics_neptune.testing import parity
+
+
+def test_parity(neptune_recordings, neptune_parity, monkeypatch):
+    load = parity.load_our_module
+
+    def without_mosaics():
+        module = load()
+        module._log_images = lambda images, group="": None if group == "Mosaic" else None
+        return module
+
+    monkeypatch.setattr(parity, "load_our_module", without_mosaics)
+    result = neptune_parity(neptune_recordings["ultralytics-8.4.131"])
+    assert result.passed, "\\n".join(result.differences)
+"""
+    )
+    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*Mosaic/train_batch0*expected UploadFile*got nothing*"])

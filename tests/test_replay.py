@@ -1,0 +1,118 @@
+"""Replays: the fake trainer changes as the real one did, and the files appear when they appeared."""
+
+import pytest
+
+from ultralytics_neptune.testing.recording import Opaque, Recording, decode, encode
+from ultralytics_neptune.testing.replay import synthetic_bytes
+
+
+def watch(event, check):
+    """A callbacks mapping that runs check(trainer_or_validator) at event and keeps what it returns."""
+    seen = []
+    return {event: lambda subject: seen.append(check(subject))}, seen
+
+
+def test_the_epoch_does_not_exist_before_the_first_epoch_starts(replay_training, latest_recording):
+    callbacks, seen = watch("on_pretrain_routine_start", lambda trainer: hasattr(trainer, "epoch"))
+    replay_training(latest_recording, callbacks)
+    assert seen == [False]
+
+
+def test_the_mosaics_exist_when_the_second_epoch_ends(replay_training, latest_recording):
+    callbacks, seen = watch(
+        "on_train_epoch_end", lambda t: (t.epoch, sorted(p.name for p in t.save_dir.glob("train_batch*.jpg")))
+    )
+    replay_training(latest_recording, callbacks)
+    assert seen[1] == (1, ["train_batch0.jpg", "train_batch1.jpg", "train_batch2.jpg"])
+
+
+def test_results_png_appears_just_before_train_end(replay_training, latest_recording):
+    callbacks, seen = watch("on_fit_epoch_end", lambda trainer: (trainer.save_dir / "results.png").exists())
+    more, at_end = watch("on_train_end", lambda trainer: (trainer.save_dir / "results.png").exists())
+    replay_training(latest_recording, [callbacks, more])
+    assert not any(seen) and at_end == [True]
+
+
+def test_validation_images_appear_only_in_the_final_evaluation(replay_training, latest_recording):
+    callbacks, seen = watch("on_val_end", lambda v: (v.training, len(list(v.save_dir.glob("val*.jpg")))))
+    replay_training(latest_recording, callbacks)
+    assert [count for training, count in seen if training] == [0] * (len(seen) - 1)
+    assert seen[-1][0] is False and seen[-1][1] > 0
+
+
+def test_loss_items_are_named_with_the_prefix_asked(replay_training, latest_recording):
+    callbacks, seen = watch("on_train_epoch_end", lambda t: t.label_loss_items(t.tloss, prefix="val"))
+    replay_training(latest_recording, callbacks)
+    assert all(key.startswith("val/") for key in seen[0])
+
+
+def test_model_info_for_loggers_returns_the_recorded_summary(replay_training, latest_recording):
+    def model_info(trainer):
+        from ultralytics.utils.torch_utils import model_info_for_loggers
+
+        return model_info_for_loggers(trainer) if trainer.epoch == 0 else None
+
+    callbacks, seen = watch("on_fit_epoch_end", model_info)
+    replay_training(latest_recording, callbacks)
+    assert set(seen[0]) == {"model/parameters", "model/GFLOPs", "model/speed_PyTorch(ms)"}
+
+
+def test_final_evaluation_epoch_is_as_recorded(replay_training, latest_recording):
+    callbacks, seen = watch("on_fit_epoch_end", lambda trainer: trainer.epoch)
+    replay_training(latest_recording, callbacks)
+    epochs = latest_recording.events[0]["state"]["epochs"]
+    assert seen[:-1] == list(range(epochs))
+
+
+def test_replayed_files_are_the_same_bytes_every_time():
+    spec = {"size": 10, "image": [40, 20, "RGBA"], "revision": 1}
+    assert synthetic_bytes("results.png", spec) == synthetic_bytes("results.png", spec)
+    assert synthetic_bytes("results.png", spec) != synthetic_bytes("results.png", {**spec, "revision": 2})
+
+
+def test_replayed_images_are_readable_with_their_recorded_size(tmp_path):
+    from PIL import Image
+
+    path = tmp_path / "labels.jpg"
+    path.write_bytes(synthetic_bytes("labels.jpg", {"size": 1, "image": [33, 17, "RGB"]}))
+    with Image.open(path) as image:
+        assert (image.width, image.height, image.mode) == (33, 17, "RGB")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [1, 1.5, "text", None, True, float("inf"), (1, 2), [1, (2, 3)], {"a": {"b": 1}}, {1: "x"}],
+    ids=repr,
+)
+def test_recorded_values_come_back_as_they_were(value):
+    assert decode(encode(value)) == value
+
+
+def test_numpy_and_torch_values_keep_their_type():
+    import numpy as np
+    import torch
+
+    assert type(decode(encode(np.float32(0.5)))) is np.float32
+    assert decode(encode(torch.tensor(2.0))).dtype == torch.float32
+
+
+def test_paths_under_the_recording_root_become_relative():
+    from pathlib import Path
+
+    assert encode(Path("/tmp/root/runs/detect"), "/tmp/root") == {"$path": "runs/detect"}
+    assert encode("/tmp/root/data.yaml", "/tmp/root") == "data.yaml"
+
+
+def test_unknown_objects_are_kept_as_their_repr():
+    class Thing:
+        def __repr__(self):
+            return "Thing()"
+
+    assert decode(encode(Thing())) == Opaque(
+        "Thing()", f"{__name__}.test_unknown_objects_are_kept_as_their_repr.<locals>.Thing"
+    )
+
+
+def test_a_recording_of_an_unknown_format_is_refused():
+    with pytest.raises(ValueError, match="unknown recording format 99"):
+        Recording.from_json('{"format": 99, "meta": {}, "events": []}')

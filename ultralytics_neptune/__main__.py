@@ -1,0 +1,5 @@
+import sys
+
+from ultralytics_neptune.cli import main
+
+sys.exit(main())

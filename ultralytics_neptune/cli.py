@@ -1,0 +1,56 @@
+"""The ``ultralytics-neptune`` command (also ``python -m ultralytics_neptune``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ultralytics_neptune.client import CONNECTION_MODES
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from ultralytics_neptune.demo import run_demo
+
+    return run_demo(args.out, epochs=args.epochs, imgsz=args.imgsz, mode=args.mode)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ultralytics-neptune",
+        description="Neptune logging for Ultralytics YOLO, as the removed built-in callback did it.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    demo = commands.add_parser(
+        "demo",
+        help="train a tiny YOLO model on CPU, log it to Neptune and show what was logged",
+        description="Train yolov8n.yaml from scratch on a generated dataset (CPU, no network), log the run to "
+        "Neptune with the parity callbacks, then print what the run holds and where it lies.",
+    )
+    demo.add_argument("--epochs", type=_positive, default=3, help="epochs to train (default: 3)")
+    demo.add_argument("--imgsz", type=_positive, default=64, help="image size (default: 64)")
+    demo.add_argument("--out", type=Path, default=Path("ultralytics-neptune-demo"), help="output folder")
+    demo.add_argument(
+        "--mode",
+        choices=[mode for mode in CONNECTION_MODES if mode in ("offline", "async", "debug")],
+        default="offline",
+        help="Neptune connection mode (default: offline, which needs no account)",
+    )
+    demo.set_defaults(handler=_demo)
+    return parser
+
+
+def main(argv: list | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
