@@ -37,6 +37,21 @@ def check_init_run_kwargs(init_run_kwargs: dict) -> None:
         raise ValueError(f"mode={mode!r} is not a Neptune connection mode; use one of {', '.join(CONNECTION_MODES)}")
 
 
+def neptune_callbacks(**init_run_kwargs) -> dict:
+    """The callbacks ``add_neptune_callbacks`` registers, as {event: [callback, ...]} (empty without the client)."""
+    check_init_run_kwargs(init_run_kwargs)
+    from ultralytics_neptune.utils.callbacks import neptune as neptune_callbacks_module
+
+    if not neptune_callbacks_module.callbacks:
+        return {}
+    registered = {event: [callback] for event, callback in neptune_callbacks_module.callbacks.items()}
+    start = neptune_callbacks_module.on_pretrain_routine_start
+    if init_run_kwargs:
+        start = functools.partial(start, **init_run_kwargs)
+    registered["on_pretrain_routine_start"] = [drop_builtin_neptune, start]
+    return registered
+
+
 def add_neptune_callbacks(model_or_trainer, **init_run_kwargs) -> None:
     """Log the training of a YOLO model (or trainer) to Neptune as the built-in callback of its release did.
 
@@ -44,12 +59,9 @@ def add_neptune_callbacks(model_or_trainer, **init_run_kwargs) -> None:
     ``mode="offline"``. Registering again replaces the earlier registration; the built-in Neptune callback, where
     the installed Ultralytics still has one enabled, is removed so that a training starts exactly one run.
     """
-    check_init_run_kwargs(init_run_kwargs)
-    from ultralytics_neptune.utils.callbacks import neptune as neptune_callbacks
-
-    registry = model_or_trainer.callbacks
-    _remove_callbacks(registry, BUILTIN_MODULES | {__name__, OUR_MODULE})
-    if not neptune_callbacks.callbacks:
+    registered = neptune_callbacks(**init_run_kwargs)
+    _remove_callbacks(model_or_trainer.callbacks, BUILTIN_MODULES | {__name__, OUR_MODULE})
+    if not registered:
         from ultralytics.utils import LOGGER
 
         LOGGER.warning(
@@ -57,8 +69,6 @@ def add_neptune_callbacks(model_or_trainer, **init_run_kwargs) -> None:
             "install it with: pip install 'ultralytics-neptune[neptune]'"
         )
         return
-    model_or_trainer.add_callback("on_pretrain_routine_start", drop_builtin_neptune)
-    for event, callback in neptune_callbacks.callbacks.items():
-        if event == "on_pretrain_routine_start" and init_run_kwargs:
-            callback = functools.partial(callback, **init_run_kwargs)
-        model_or_trainer.add_callback(event, callback)
+    for event, callbacks in registered.items():
+        for callback in callbacks:
+            model_or_trainer.add_callback(event, callback)
