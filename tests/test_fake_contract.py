@@ -209,6 +209,16 @@ def test_unsupported_values_appended_are_dropped(tmp_path, monkeypatch):
     assert_same_behaviour([append("n", None, step=1), append("p", Path("x"), step=1)], tmp_path, monkeypatch)
 
 
+def test_none_appended_to_an_existing_series_is_an_error(tmp_path, monkeypatch):
+    script = [
+        append("m", 1.0, step=1),
+        append("m", None, step=2),
+        append("m", "text", step=3),
+        append("m", 2.0, step=4),
+    ]
+    assert_same_behaviour(script, tmp_path, monkeypatch)
+
+
 def test_files_are_uploaded_by_path_and_a_missing_file_is_no_error_offline(tmp_path, monkeypatch):
     def write_and_upload(run, File, files):
         (files / "train_batch0.jpg").write_bytes(b"jpeg bytes")

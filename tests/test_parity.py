@@ -100,7 +100,7 @@ def test_a_callback_with_a_step_off_by_one_fails_the_parity_suite(tmp_path, monk
     def broken_module():
         module = load_our_module()
         original = module._log_scalars
-        module._log_scalars = lambda scalars, step=0: original(scalars, step + 1)
+        module._log_scalars = lambda scalars, step=0, **options: original(scalars, step + 1, **options)
         return module
 
     monkeypatch.setattr(parity, "load_our_module", broken_module)

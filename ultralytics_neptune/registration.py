@@ -7,6 +7,7 @@ import functools
 from ultralytics_neptune.client import CONNECTION_MODES, INIT_RUN_ARGUMENTS
 
 OUR_MODULE = "ultralytics_neptune.utils.callbacks.neptune"
+PARITY_EVENTS = ("on_pretrain_routine_start", "on_train_epoch_end", "on_fit_epoch_end", "on_val_end", "on_train_end")
 BUILTIN_MODULES = frozenset({"ultralytics.utils.callbacks.neptune", "ultralytics.yolo.utils.callbacks.neptune"})
 
 
@@ -37,29 +38,34 @@ def check_init_run_kwargs(init_run_kwargs: dict) -> None:
         raise ValueError(f"mode={mode!r} is not a Neptune connection mode; use one of {', '.join(CONNECTION_MODES)}")
 
 
-def neptune_callbacks(**init_run_kwargs) -> dict:
+def neptune_callbacks(extended: bool | None = None, **init_run_kwargs) -> dict:
     """The callbacks ``add_neptune_callbacks`` registers, as {event: [callback, ...]} (empty without the client)."""
     check_init_run_kwargs(init_run_kwargs)
-    from ultralytics_neptune.utils.callbacks import neptune as neptune_callbacks_module
+    from ultralytics_neptune.utils.callbacks import neptune as module
 
-    if not neptune_callbacks_module.callbacks:
+    if extended is None:
+        extended = module.extended_from_environment()
+    elif not isinstance(extended, bool):
+        raise TypeError(f"extended must be True or False, not {extended!r}")
+    if not module.callbacks:
         return {}
-    registered = {event: [callback] for event, callback in neptune_callbacks_module.callbacks.items()}
-    start = neptune_callbacks_module.on_pretrain_routine_start
-    if init_run_kwargs:
-        start = functools.partial(start, **init_run_kwargs)
+    registered = {event: [module.callbacks[event]] for event in PARITY_EVENTS}
+    start = functools.partial(module.on_pretrain_routine_start, extended=extended, **init_run_kwargs)
     registered["on_pretrain_routine_start"] = [drop_builtin_neptune, start]
+    if extended:
+        registered["teardown"] = [module.teardown]
     return registered
 
 
-def add_neptune_callbacks(model_or_trainer, **init_run_kwargs) -> None:
+def add_neptune_callbacks(model_or_trainer, extended: bool | None = None, **init_run_kwargs) -> None:
     """Log the training of a YOLO model (or trainer) to Neptune as the built-in callback of its release did.
 
+    ``extended=True`` switches on extended mode (default: the ULTRALYTICS_NEPTUNE_EXTENDED environment variable).
     Keyword arguments go to ``neptune.init_run`` over the parity ones (project, name, tags), e.g.
     ``mode="offline"``. Registering again replaces the earlier registration; the built-in Neptune callback, where
     the installed Ultralytics still has one enabled, is removed so that a training starts exactly one run.
     """
-    registered = neptune_callbacks(**init_run_kwargs)
+    registered = neptune_callbacks(extended, **init_run_kwargs)
     _remove_callbacks(model_or_trainer.callbacks, BUILTIN_MODULES | {__name__, OUR_MODULE})
     if not registered:
         from ultralytics.utils import LOGGER

@@ -180,3 +180,17 @@ def assert_traces_equal(expected: Trace, actual: Trace, limit: int = 40) -> None
         shown = differences[:limit]
         more = f"\n... and {len(differences) - limit} more" if len(differences) > limit else ""
         raise TraceMismatch(f"{len(differences)} difference(s) between the traces:\n" + "\n".join(shown) + more)
+
+
+def step_violations(trace: Trace) -> list:
+    """Series appends the Neptune server would reject: a step not greater than the field's previous one."""
+    problems = []
+    for path, ops in trace.by_field().items():
+        last = None
+        for op in ops:
+            for value in op.get("values", []) if op["type"].startswith("Log") else []:
+                step = value.get("step")
+                if step is not None and last is not None and step <= last:
+                    problems.append(f"{path}: step {step} after step {last}")
+                last = step if step is not None else last
+    return problems

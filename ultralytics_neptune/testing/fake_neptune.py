@@ -17,6 +17,7 @@ import sys
 import types
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from ultralytics_neptune.client import CONNECTION_MODES, INIT_RUN_ARGUMENTS
 from ultralytics_neptune.trace import file_digest, image_digest
@@ -186,16 +187,18 @@ class Handler:
 class Run:
     """A run that records operations and enforces the client's structure and value rules."""
 
-    def __init__(self, client: FakeNeptune, init_kwargs: dict, mode: str):
+    def __init__(self, client: FakeNeptune, init_kwargs: dict, mode: str, continues: Run | None = None):
         self.client = client
         self.init_kwargs = init_kwargs
         self.mode = mode
         self.operations: list[dict] = []
         self.warnings: list[str] = []
         self.stopped = False
-        self._fields: dict[tuple, str] = {}  # path -> field type
-        self._values: dict[tuple, object] = {}  # path -> last atom value, for fetch()
-        self._namespaces: set[tuple] = set()
+        self.continues = continues  # the earlier session of the same server-side run (custom_run_id), if any
+        # the run's structure is the server's: a resumed session shares it
+        self._fields: dict[tuple, str] = continues._fields if continues else {}  # path -> field type
+        self._values: dict[tuple, object] = continues._values if continues else {}  # path -> last atom value
+        self._namespaces: set[tuple] = continues._namespaces if continues else set()
 
     # public surface of neptune.Run used by callbacks
     def __getitem__(self, path: str) -> Handler:
@@ -241,6 +244,7 @@ class Run:
         self._namespaces.update(path[:depth] for depth in range(1, len(path)))
 
     def _record(self, operation: str, path: tuple, **fields) -> None:
+        self.client._raise_injected_fault(operation, path)
         self.operations.append({"type": operation, "path": list(path), **fields})
 
     def _warn(self, category: type, message: str) -> None:
@@ -383,14 +387,50 @@ def _convert_atom(operation: str, value):
     return value
 
 
+@dataclass
+class Fault:
+    """An error the fake raises instead of recording a matching operation, for fault-injection tests."""
+
+    error: Exception
+    operation: str = ""  # operation type to match, e.g. "UploadFile"; empty matches every type
+    path: str = ""  # field path prefix to match, e.g. "weights"; empty matches every field
+    times: int | None = None  # how many operations fail; None: all of them
+    raised: int = 0
+
+    def matches(self, operation: str, path: tuple) -> bool:
+        joined = "/".join(path)
+        return (
+            (self.times is None or self.raised < self.times)
+            and (not self.operation or self.operation == operation)
+            and (not self.path or joined == self.path or joined.startswith(self.path.rstrip("/") + "/"))
+        )
+
+
 class FakeNeptune:
-    """A fake ``neptune`` package: ``install()`` puts it in ``sys.modules``; ``runs`` holds every run started."""
+    """A fake ``neptune`` package: ``install()`` puts it in ``sys.modules``; ``runs`` holds every run started.
+
+    In async and sync modes it plays the server too: ``init_run(custom_run_id=...)`` with an id seen before
+    continues that run (as Neptune resumes a run by custom id); offline runs are always new, as on disk.
+    """
 
     def __init__(self, api_tokens: tuple = ()):
         self.runs: list[Run] = []
         self.api_tokens = set(api_tokens)  # tokens the fake server accepts in async and sync modes
         self.init_run_error: Exception | None = None  # raised by the next init_run, to inject faults
+        self.faults: list[Fault] = []
         self.module = self._build_module()
+
+    def inject(self, error: Exception, operation: str = "", path: str = "", times: int | None = None) -> Fault:
+        """Make matching operations raise error (all of them, or the first ``times``)."""
+        fault = Fault(error, operation, path, times)
+        self.faults.append(fault)
+        return fault
+
+    def _raise_injected_fault(self, operation: str, path: tuple) -> None:
+        for fault in self.faults:
+            if fault.matches(operation, path):
+                fault.raised += 1
+                raise fault.error
 
     @property
     def last_run(self) -> Run | None:
@@ -425,13 +465,19 @@ class FakeNeptune:
                 raise NeptuneInvalidApiTokenException("The provided API token is invalid")
             if not (kwargs.get("project") or os.environ.get("NEPTUNE_PROJECT")):
                 raise NeptuneMissingProjectNameException("Neptune project name is missing")
-        run = Run(self, {"with_id": with_id, **kwargs} if with_id else dict(kwargs), mode)
-        run._assign(("sys", "name"), kwargs.get("name") or "Untitled")
-        run._assign(("sys", "description"), kwargs.get("description") or "")
+        custom_run_id = kwargs.get("custom_run_id") or os.environ.get("NEPTUNE_CUSTOM_RUN_ID")
+        continues = None
+        if custom_run_id and mode in ("async", "sync"):
+            continues = next((r for r in reversed(self.runs) if r.custom_run_id == custom_run_id), None)
+        run = Run(self, {"with_id": with_id, **kwargs} if with_id else dict(kwargs), mode, continues)
+        run.custom_run_id = custom_run_id
+        self.runs.append(run)
+        if continues is None:
+            run._assign(("sys", "name"), kwargs.get("name") or "Untitled")
+            run._assign(("sys", "description"), kwargs.get("description") or "")
+            run._assign(("sys", "failed"), False)
         if tags:
             run._add_strings(("sys", "tags"), tags)
-        run._assign(("sys", "failed"), False)
-        self.runs.append(run)
         return run
 
     def _build_module(self) -> types.ModuleType:

@@ -4,6 +4,7 @@ module logs with what the upstream module logs (live where Ultralytics still shi
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from contextlib import contextmanager
@@ -69,18 +70,25 @@ def trace_of(fake: FakeNeptune, save_dir: Path, **meta) -> Trace:
 
 
 def replay_trace(
-    recording: Recording, load_module, workdir: Path | str, *, version: str | None = None, label=""
+    recording: Recording,
+    load_module,
+    workdir: Path | str,
+    *,
+    version: str | None = None,
+    label: str = "",
+    callbacks_of=lambda module: module.callbacks,
 ) -> Trace:
     """Replay a recording through a freshly loaded callback module; return what its run received.
 
-    ``version`` is the Ultralytics release our module behaves as (default: the recording's).
+    ``version`` is the Ultralytics release our module behaves as (default: the recording's); ``callbacks_of``
+    picks the callbacks to register from the module (default: its ``callbacks`` dict).
     """
     Path(workdir).mkdir(parents=True, exist_ok=True)
     save_dir = Path(tempfile.mkdtemp(prefix=f"{label or 'replay'}-", dir=workdir)) / "save_dir"
     with fake_client() as fake, closing_new_figures():
         module = load_module()
         with ultralytics_version(version or recording.ultralytics_version):
-            replay(recording, module.callbacks, save_dir)
+            replay(recording, callbacks_of(module), save_dir)
         for run in fake.runs:
             run.stop()
     return trace_of(fake, save_dir, recording=recording.name, module=label)
@@ -99,8 +107,16 @@ def closing_new_figures():
             plt.close(number)
 
 
-def our_trace(recording: Recording, workdir: Path | str, version: str | None = None) -> Trace:
-    return replay_trace(recording, load_our_module, workdir, version=version, label="ours")
+def extended_callbacks(module) -> dict:
+    """The callbacks of our module in extended mode, as registration adds them."""
+    start = functools.partial(module.on_pretrain_routine_start, extended=True)
+    return {**module.callbacks, "on_pretrain_routine_start": start, "teardown": module.teardown}
+
+
+def our_trace(recording: Recording, workdir: Path | str, version: str | None = None, extended: bool = False) -> Trace:
+    """What our module logs on a recording, in parity mode or extended mode."""
+    label, callbacks_of = ("extended", extended_callbacks) if extended else ("ours", lambda module: module.callbacks)
+    return replay_trace(recording, load_our_module, workdir, version=version, label=label, callbacks_of=callbacks_of)
 
 
 def upstream_trace(recording: Recording, workdir: Path | str) -> Trace:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import itertools
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
@@ -31,7 +32,11 @@ def _load_copy(path: Path, label: str) -> ModuleType:
     name = f"_ultralytics_neptune_copy_{label}_{next(_copies)}"
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    sys.modules[name] = module  # while it runs: dataclasses look their module up there
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        del sys.modules[name]
     return module
 
 

@@ -1,0 +1,269 @@
+"""Extended mode: a strict superset of parity mode that fixes upstream's defects, each shown before and after."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from ultralytics_neptune.testing import parity
+from ultralytics_neptune.testing.recording import Recording, bundled_recordings, load_bundled
+from ultralytics_neptune.trace import step_violations
+
+RECORDINGS = list(bundled_recordings())
+
+
+def variant(recording: Recording, change) -> Recording:
+    """A copy of a recording with change(events) applied, e.g. to replay an older trainer's behaviour."""
+    events = copy.deepcopy(recording.events)
+    change(events)
+    return Recording(meta=dict(recording.meta), events=events)
+
+
+def both_modes(recording, tmp_path, version=None):
+    return (
+        parity.our_trace(recording, tmp_path, version=version),
+        parity.our_trace(recording, tmp_path, version=version, extended=True),
+    )
+
+
+def field_ops(trace, prefix):
+    return {path: ops for path, ops in trace.by_field().items() if path.startswith(prefix)}
+
+
+def not_a_superset(parity_trace, extended_trace) -> list:
+    """Parity operations missing from the extended trace; plots may be files instead of figures, steps may grow."""
+    missing = []
+    extended_fields = extended_trace.by_field()
+    for path, ops in parity_trace.by_field().items():
+        got = extended_fields.get(path, [])
+        if path.startswith("Plots/"):
+            if not got or any(op["type"] != "UploadFile" for op in got):
+                missing.append(f"{path}: no upload")
+        elif ops[0]["type"] == "LogFloats":
+            if [v["value"] for op in ops for v in op["values"]] != [v["value"] for op in got for v in op["values"]]:
+                missing.append(f"{path}: values differ")
+        elif path.startswith(("sys/", "monitoring/")):
+            continue
+        elif [{k: v for k, v in op.items() if k != "tmp_file_name"} for op in ops] != got[: len(ops)]:
+            missing.append(f"{path}: operations differ")
+    return missing
+
+
+@pytest.mark.parametrize("name", RECORDINGS)
+def test_extended_mode_logs_everything_parity_mode_logs(name, tmp_path):
+    parity_trace, extended_trace = both_modes(load_bundled(name), tmp_path)
+    assert not_a_superset(parity_trace, extended_trace) == []
+    assert {k: extended_trace.init_run[k] for k in ("project", "name", "tags")} == {
+        k: parity_trace.init_run[k] for k in ("project", "name", "tags")
+    }
+
+
+def test_the_superset_check_notices_a_missing_operation(tmp_path):
+    parity_trace, extended_trace = both_modes(load_bundled("ultralytics-8.4.131"), tmp_path)
+    extended_trace.operations = [op for op in extended_trace.operations if op["path"][0] != "Validation"]
+    assert any(line.startswith("Validation/") for line in not_a_superset(parity_trace, extended_trace))
+
+
+# Fix 1: plots
+
+
+def test_parity_redraws_plots_at_low_resolution_and_extended_uploads_the_files(tmp_path):
+    parity_trace, extended_trace = both_modes(load_bundled("ultralytics-8.4.131"), tmp_path)
+    redrawn = field_ops(parity_trace, "Plots/results")["Plots/results"][-1]
+    uploaded = field_ops(extended_trace, "Plots/results")["Plots/results"][-1]
+    assert redrawn["content"]["image"]["width"] < 1000  # a 2400x1200 PNG re-drawn at the figure's size
+    assert uploaded["file_path"] == "{save_dir}/results.png" and uploaded["content"]["size"] > 0
+
+
+def test_extended_mode_leaves_no_figure_open(tmp_path, fake_neptune, replay_training, neptune_module):
+    import matplotlib.pyplot as plt
+
+    from ultralytics_neptune import neptune_callbacks
+
+    plt.close("all")
+    replay_training(load_bundled("ultralytics-8.4.131"), neptune_callbacks(extended=True))
+    assert plt.get_fignums() == []
+
+
+def test_the_fixed_plot_list_misses_renamed_curves_and_extended_mode_uploads_them(tmp_path):
+    """8.3.162 - 8.3.234: the fixed list names F1_curve.png, the run saves BoxF1_curve.png."""
+    parity_trace, extended_trace = both_modes(load_bundled("ultralytics-8.4.131"), tmp_path, version="8.3.234")
+    assert field_ops(parity_trace, "Plots/Box") == {}
+    assert {"Plots/BoxF1_curve", "Plots/BoxPR_curve", "Plots/BoxP_curve", "Plots/BoxR_curve"} <= set(
+        field_ops(extended_trace, "Plots/Box")
+    )
+
+
+def test_plots_dropped_by_validator_deduplication_are_uploaded_in_extended_mode(tmp_path):
+    """8.3.247 - 8.4.102: the validator registers no raw confusion_matrix.png, yet the file is saved."""
+
+    def deduplicate(events):
+        for event in events:
+            plots = event.get("validator", {}).get("plots")
+            if plots:
+                plots.remove("confusion_matrix.png")
+
+    recording = variant(load_bundled("ultralytics-8.4.131"), deduplicate)
+    parity_trace, extended_trace = both_modes(recording, tmp_path)
+    assert "Plots/confusion_matrix" not in parity_trace.by_field()
+    assert "Plots/confusion_matrix" in extended_trace.by_field()
+
+
+# Fix 2: project
+
+
+def with_args_project(events, project):
+    for event in events:
+        if "args" in event.get("state", {}):
+            event["state"]["args"]["project"] = project
+
+
+def test_parity_sends_the_local_runs_directory_as_project_and_extended_mode_does_not(tmp_path, monkeypatch):
+    monkeypatch.delenv("NEPTUNE_PROJECT", raising=False)
+    recording = variant(load_bundled("ultralytics-8.4.131"), lambda events: with_args_project(events, "runs/exp"))
+    parity_trace, extended_trace = both_modes(recording, tmp_path)
+    assert parity_trace.init_run["project"] == "runs/exp"
+    assert extended_trace.init_run["project"] == "Ultralytics"
+
+
+def test_extended_mode_takes_the_project_from_neptune_project(tmp_path, monkeypatch):
+    monkeypatch.setenv("NEPTUNE_PROJECT", "team/detection")
+    parity_trace, extended_trace = both_modes(load_bundled("ultralytics-8.4.131"), tmp_path)
+    assert parity_trace.init_run["project"] == "Ultralytics"  # upstream ignored NEPTUNE_PROJECT
+    assert extended_trace.init_run["project"] == "team/detection"
+
+
+def test_an_explicit_project_wins_over_neptune_project(fake_neptune, replay_training, neptune_module, monkeypatch):
+    from ultralytics_neptune import neptune_callbacks
+
+    monkeypatch.setenv("NEPTUNE_PROJECT", "team/detection")
+    replay_training(load_bundled("ultralytics-8.4.131"), neptune_callbacks(extended=True, project="me/mine"))
+    assert fake_neptune.last_run.init_kwargs["project"] == "me/mine"
+
+
+# Fix 3: final evaluation step
+
+
+def final_evaluation_at_last_epoch(events):
+    """Before 8.4.52 the final evaluation's fit_epoch_end ran with the last epoch's number."""
+    final = [e for e in events if e["event"] == "on_fit_epoch_end"][-1]
+    final["state"].pop("epoch")
+
+
+def test_before_8_4_52_parity_repeats_the_last_step_and_extended_mode_moves_past_it(tmp_path):
+    recording = variant(load_bundled("ultralytics-8.4.131"), final_evaluation_at_last_epoch)
+    parity_trace, extended_trace = both_modes(recording, tmp_path)
+    assert any(line.startswith("metrics/") for line in step_violations(parity_trace))
+    assert step_violations(extended_trace) == []
+    steps = [v["step"] for op in extended_trace.by_field()["metrics/mAP50(B)"] for v in op["values"]]
+    assert steps == [1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("name", RECORDINGS)
+def test_extended_steps_always_increase(name, tmp_path):
+    _, extended_trace = both_modes(load_bundled(name), tmp_path)
+    assert step_violations(extended_trace) == []
+
+
+# Fix 5: the run is stopped
+
+
+def test_extended_mode_stops_the_run_at_train_end(fake_neptune, replay_training, neptune_module):
+    from ultralytics_neptune import neptune_callbacks
+
+    replay_training(load_bundled("ultralytics-8.4.131"), neptune_callbacks(extended=True))
+    assert fake_neptune.last_run.stopped and neptune_module.run is None
+
+
+def test_a_late_val_end_after_the_run_stopped_is_harmless(fake_neptune, replay_training, neptune_module):
+    from ultralytics_neptune import neptune_callbacks
+
+    trainer = replay_training(load_bundled("ultralytics-8.4.131"), neptune_callbacks(extended=True))
+    operations = len(fake_neptune.last_run.operations)
+    neptune_module.on_val_end(trainer.validator)
+    assert len(fake_neptune.last_run.operations) == operations
+
+
+def test_parity_keeps_the_run_open_as_upstream_did(fake_neptune, replay_training, neptune_module):
+    replay_training(load_bundled("ultralytics-8.4.131"), neptune_module.callbacks)
+    assert not fake_neptune.last_run.stopped and neptune_module.run is fake_neptune.last_run
+
+
+def until(recording: Recording, event_name: str, occurrence: int) -> Recording:
+    """The recording cut after the n-th event of that name: a training that ended there."""
+    seen, cut = 0, len(recording.events)
+    for index, event in enumerate(recording.events):
+        seen += event["event"] == event_name
+        if seen == occurrence:
+            cut = index + 1
+            break
+    return Recording(meta=dict(recording.meta), events=recording.events[:cut])
+
+
+def test_a_training_that_ends_by_an_exception_stops_its_run_as_failed(fake_neptune, replay_training, neptune_module):
+    from ultralytics_neptune import neptune_callbacks
+
+    trainer = replay_training(
+        until(load_bundled("ultralytics-8.4.131"), "on_fit_epoch_end", 2), neptune_callbacks(extended=True)
+    )
+    trainer.run_callbacks("teardown")  # what Ultralytics' finally block does when the exception passes
+    run = fake_neptune.last_run
+    assert run.stopped
+    assert run.operations[-1] == {"type": "AssignBool", "path": ["sys", "failed"], "value": True}
+
+
+# Fix 6 and 7: defaults and versions
+
+
+def test_extended_mode_turns_console_capture_off_unless_asked(fake_neptune, replay_training, neptune_module):
+    from ultralytics_neptune import neptune_callbacks
+
+    replay_training(load_bundled("ultralytics-8.4.131"), neptune_callbacks(extended=True, capture_stderr=True))
+    init = fake_neptune.last_run.init_kwargs
+    assert (init["capture_stdout"], init["capture_stderr"], init["capture_hardware_metrics"]) == (False, True, True)
+
+
+def test_the_run_records_the_versions_that_logged_it(tmp_path):
+    import ultralytics_neptune
+
+    _, extended_trace = both_modes(load_bundled("ultralytics-8.4.131"), tmp_path, version="8.4.131")
+    atoms = {"/".join(op["path"]): op["value"] for op in extended_trace.operations if op["type"].startswith("Assign")}
+    assert atoms["Configuration/Versions/ultralytics-neptune"] == ultralytics_neptune.__version__
+    assert atoms["Configuration/Versions/ultralytics"] == "8.4.131"  # the release the replay behaves as
+    assert atoms["Configuration/Versions/neptune"] == "1.14.0.post2"  # the fake reports the client it imitates
+
+
+# switching extended mode on
+
+
+def test_the_environment_variable_switches_extended_mode_on(fake_neptune, replay_training, neptune_module, monkeypatch):
+    from ultralytics_neptune import neptune_callbacks
+
+    monkeypatch.setenv("ULTRALYTICS_NEPTUNE_EXTENDED", "1")
+    registered = neptune_callbacks()
+    assert "teardown" in registered
+    replay_training(load_bundled("ultralytics-8.4.131"), registered)
+    assert fake_neptune.last_run.stopped
+
+
+def test_an_explicit_extended_false_wins_over_the_environment(monkeypatch):
+    from ultralytics_neptune import neptune_callbacks
+
+    monkeypatch.setenv("ULTRALYTICS_NEPTUNE_EXTENDED", "1")
+    assert "teardown" not in neptune_callbacks(extended=False)
+
+
+def test_a_meaningless_environment_value_is_refused_at_registration(monkeypatch):
+    from ultralytics_neptune import neptune_callbacks
+
+    monkeypatch.setenv("ULTRALYTICS_NEPTUNE_EXTENDED", "maybe")
+    with pytest.raises(ValueError, match="ULTRALYTICS_NEPTUNE_EXTENDED='maybe' is not a switch"):
+        neptune_callbacks()
+
+
+def test_extended_must_be_a_bool():
+    from ultralytics_neptune import neptune_callbacks
+
+    with pytest.raises(TypeError, match="extended must be True or False"):
+        neptune_callbacks(extended="yes")

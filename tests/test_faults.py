@@ -1,0 +1,265 @@
+"""Fault injection: whatever goes wrong with logging, the training completes, every namespace that could be
+logged is logged, and each fault is one clear warning that names the problem and what was skipped."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from ultralytics_neptune import neptune_callbacks
+from ultralytics_neptune.testing.fake_neptune import NeptuneInvalidApiTokenException, NeptuneMissingProjectNameException
+from ultralytics_neptune.testing.recording import load_bundled
+
+MODES = {"parity": False, "extended": True}
+
+
+@pytest.fixture(params=list(MODES))
+def extended(request):
+    return MODES[request.param]
+
+
+@pytest.fixture(scope="module")
+def recording():
+    return load_bundled("ultralytics-8.4.131")
+
+
+@pytest.fixture
+def train(fake_neptune, replay_training, neptune_module, recording, extended, caplog):
+    """Replay a training with fault callbacks running before ours; return the finished trainer."""
+
+    def run_training(faults: dict | None = None, repairs: dict | None = None):
+        caplog.clear()
+        return replay_training(recording, [faults or {}, neptune_callbacks(extended=extended), repairs or {}])
+
+    return run_training
+
+
+@pytest.fixture
+def baseline(train, fake_neptune):
+    train()
+    return fake_neptune.runs.pop().operations
+
+
+def warnings_of(caplog) -> list:
+    return [
+        r.getMessage() for r in caplog.records if r.levelname == "WARNING" and "ultralytics-neptune" in r.getMessage()
+    ]
+
+
+def fields(operations) -> dict:
+    counts: dict = {}
+    for op in operations:
+        key = "/".join(op["path"])
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def at(event: str, change, epoch: int | None = None) -> dict:
+    """A fault callback: change(trainer) at the event (in one epoch only, if given)."""
+
+    def callback(trainer):
+        if epoch is None or getattr(trainer, "epoch", None) == epoch:
+            change(trainer)
+
+    return {event: callback}
+
+
+@pytest.mark.parametrize(
+    "error", [NeptuneInvalidApiTokenException("bad token"), NeptuneMissingProjectNameException("no project")]
+)
+def test_init_run_failing_leaves_the_training_unlogged_with_one_warning(train, fake_neptune, caplog, error):
+    fake_neptune.init_run_error = error
+    trainer = train()
+    assert (trainer.save_dir / "weights" / "best.pt").exists()  # the training ran to its end
+    assert fake_neptune.runs == []
+    (warning,) = warnings_of(caplog)
+    assert type(error).__name__ in warning and "goes on without Neptune logging" in warning
+
+
+def test_failing_uploads_skip_only_the_uploads(train, fake_neptune, caplog, baseline):
+    fault = fake_neptune.inject(OSError("disk full"), operation="UploadFile")
+    train()
+    operations = fake_neptune.last_run.operations
+    assert len(operations) == len(baseline) - fault.raised
+    assert {
+        k: v for k, v in fields(baseline).items() if not k.startswith(("Mosaic", "Validation", "Plots", "weights"))
+    } == fields(operations)
+    messages = warnings_of(caplog)
+    assert sum("OSError: disk full" in m for m in messages) == 1  # one warning for the kind of fault
+    assert f"in all, {fault.raised} items were not logged" in messages[-1]
+
+
+def test_one_failing_upload_loses_nothing_else(train, fake_neptune, caplog, baseline):
+    fake_neptune.inject(OSError("disk full"), operation="UploadFile", path="Mosaic/train_batch1")
+    train()
+    assert fields(fake_neptune.last_run.operations) == {
+        k: v for k, v in fields(baseline).items() if k != "Mosaic/train_batch1"
+    }
+    (warning,) = warnings_of(caplog)
+    assert "Mosaic/train_batch1" in warning and "skipped" in warning
+
+
+def test_a_missing_weights_file(train, fake_neptune, caplog, extended):
+    train(at("on_train_end", lambda trainer: trainer.best.unlink()))
+    uploads = {"/".join(op["path"]): op for op in fake_neptune.last_run.operations if op["type"] == "UploadFile"}
+    if extended:
+        assert "weights/train/best.pt" not in uploads
+        (warning,) = warnings_of(caplog)
+        assert "best.pt does not exist; weights/train/best.pt was not uploaded" in warning
+    else:  # upstream uploaded the path regardless; offline the client keeps the reference, sync fails later
+        assert uploads["weights/train/best.pt"]["content"]["missing"] is True
+
+
+def test_a_weights_path_that_is_not_a_file(train, fake_neptune, caplog, extended):
+    def replace_with_folder(trainer):
+        trainer.best.unlink()
+        trainer.best.mkdir()
+
+    train(at("on_train_end", replace_with_folder))
+    uploads = {"/".join(op["path"]) for op in fake_neptune.last_run.operations if op["type"] == "UploadFile"}
+    assert ("weights/train/best.pt" in uploads) is not extended
+    if extended:
+        assert "is not a file" in warnings_of(caplog)[0]
+
+
+@pytest.mark.parametrize(
+    ("bad_value", "parity_warns"),
+    [(None, True), ("n/a", True), (float("nan"), False), (math.inf, False), ("two-value tensor", True)],
+    ids=["None", "string", "nan", "inf", "two-value-tensor"],
+)
+def test_a_bad_metric_skips_that_value_only(train, fake_neptune, caplog, baseline, extended, bad_value, parity_warns):
+    """In parity mode the client itself drops a float NaN or inf (with its own warning); the rest is ours."""
+    import torch
+
+    value = torch.tensor([1.0, 2.0]) if bad_value == "two-value tensor" else bad_value
+
+    def spoil(trainer):
+        trainer.good_metrics = trainer.metrics
+        trainer.metrics = {**trainer.metrics, "metrics/mAP50(B)": value}
+
+    def repair(trainer):
+        trainer.metrics = trainer.good_metrics
+
+    train(at("on_fit_epoch_end", spoil, epoch=1), at("on_fit_epoch_end", repair, epoch=1))
+    expected = fields(baseline)
+    expected["metrics/mAP50(B)"] -= 1
+    assert fields(fake_neptune.last_run.operations) == expected  # every other value of the run is there
+    ours = warnings_of(caplog)
+    assert len(ours) == (1 if extended or parity_warns else 0)
+    assert all("metrics/mAP50(B)" in warning and "step 2" in warning for warning in ours)
+
+
+def test_a_nan_tensor_metric_is_skipped_in_extended_mode_and_sent_as_upstream_did_in_parity(
+    train, fake_neptune, extended
+):
+    import torch
+
+    def spoil(trainer):
+        trainer.good_metrics = trainer.metrics
+        trainer.metrics = {**trainer.metrics, "metrics/mAP50(B)": torch.tensor(float("nan"))}
+
+    def repair(trainer):
+        trainer.metrics = trainer.good_metrics
+
+    train(at("on_fit_epoch_end", spoil, epoch=1), at("on_fit_epoch_end", repair, epoch=1))
+    values = [
+        v["value"]
+        for op in fake_neptune.last_run.operations
+        if op["path"] == ["metrics", "mAP50(B)"]
+        for v in op["values"]
+    ]
+    assert any(math.isnan(v) for v in values) is not extended
+
+
+def test_a_trainer_without_best_weights(train, fake_neptune, caplog):
+    train(at("on_train_end", lambda trainer: delattr(trainer, "best")))
+    operations = fake_neptune.last_run.operations
+    assert any(op["path"][0] == "Plots" for op in operations)
+    assert not any(op["path"][0] == "weights" for op in operations)
+    (warning,) = warnings_of(caplog)
+    assert "no best weights" in warning
+
+
+def test_events_before_the_run_starts_do_nothing(fake_neptune, neptune_module, replay_training, recording):
+    trainer = replay_training(recording, {})
+    for event in ("on_train_epoch_end", "on_fit_epoch_end", "on_train_end"):
+        neptune_module.callbacks[event](trainer)
+    neptune_module.on_val_end(trainer.validator)
+    neptune_module.teardown(trainer)
+    assert fake_neptune.runs == []
+
+
+def test_train_end_twice(train, fake_neptune, extended, neptune_module):
+    trainer = train()
+    operations = len(fake_neptune.last_run.operations)
+    if not extended:
+        neptune_module.run.stop()  # a stopped run refuses what comes after, as the real client does
+    neptune_module.on_train_end(trainer)
+    assert len(fake_neptune.last_run.operations) == operations
+
+
+def test_pretrain_start_twice_for_one_training(train, fake_neptune, extended):
+    """Extended mode keeps the one run; parity mode opens a second, as upstream did."""
+    start_again = neptune_callbacks(extended=extended)["on_pretrain_routine_start"][1]
+    train({"on_train_start": start_again})
+    assert len(fake_neptune.runs) == (1 if extended else 2)
+
+
+def test_a_second_training_in_the_process_is_a_second_run(train, fake_neptune):
+    train()
+    train()
+    first, second = fake_neptune.runs
+    assert first is not second and len(first.operations) == len(second.operations)
+
+
+def test_the_client_missing_at_run_start(train, fake_neptune, caplog, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "neptune", None)
+    train()
+    assert fake_neptune.runs == []
+    (warning,) = warnings_of(caplog)
+    assert "could not start a Neptune run (ModuleNotFoundError" in warning
+
+
+UNREACHABLE_SERVER_TRAINING = """
+import base64, json, sys, time
+from ultralytics_neptune import neptune_callbacks
+from ultralytics_neptune.testing.recording import load_bundled
+from ultralytics_neptune.testing.replay import replay
+
+address = "http://127.0.0.1:9"  # loopback, nothing listens
+credentials = {"api_address": address, "api_url": address, "api_key": "k"}
+token = base64.b64encode(json.dumps(credentials).encode()).decode()
+quiet = dict(capture_stdout=False, capture_stderr=False, capture_hardware_metrics=False, source_files=[], git_ref=False)
+extended = sys.argv[1] == "extended"
+callbacks = neptune_callbacks(extended=extended, mode="async", project="ws/p", api_token=token, **quiet)
+started = time.monotonic()
+trainer = replay(load_bundled("ultralytics-8.4.131"), callbacks, sys.argv[2])
+print(json.dumps({"seconds": time.monotonic() - started, "finished": (trainer.save_dir / "results.png").exists()}))
+"""
+
+
+@pytest.mark.parametrize("mode", ["parity", "extended"])
+def test_an_unreachable_server_stalls_the_run_start_only_for_the_retry_timeout(mode, tmp_path):
+    """The client retries for NEPTUNE_RETRIES_TIMEOUT seconds (read when it is imported; default 60)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    pytest.importorskip("neptune", reason="needs the real client")
+    environment = {**os.environ, "NEPTUNE_RETRIES_TIMEOUT": "3"}
+    result = subprocess.run(
+        [sys.executable, "-c", UNREACHABLE_SERVER_TRAINING, mode, str(tmp_path / "save_dir")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=environment,
+        timeout=300,
+    )
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["finished"], result.stderr[-2000:]
+    assert report["seconds"] < 3 + 15  # the retry timeout, plus the replay itself
+    assert "could not start a Neptune run (NeptuneConnectionLostException" in result.stdout + result.stderr
