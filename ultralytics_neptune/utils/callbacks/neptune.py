@@ -316,9 +316,27 @@ def _stop_run(failed: bool) -> None:
         _warn_once("stop", f"could not stop the Neptune run cleanly ({type(e).__name__}: {e})")
 
 
+def _device_count(device) -> int:
+    if isinstance(device, (list, tuple)):
+        return len(device)
+    return len([part for part in str(device or "").split(",") if part.strip()]) if "," in str(device) else 1
+
+
+def _logs_here(trainer) -> bool:
+    """Whether this process logs the training: not a DDP rank above 0, and not a parent about to launch DDP workers
+    (from 8.3.184 to 8.3.199 the parent fired on_pretrain_routine_start too)."""
+    if int(os.environ.get("RANK", -1)) not in (-1, 0):
+        return False
+    if getattr(trainer, "ddp", False):
+        return False
+    return "LOCAL_RANK" in os.environ or _device_count(getattr(trainer.args, "device", None)) <= 1
+
+
 def on_pretrain_routine_start(trainer, extended: bool | None = None, **init_run_kwargs) -> None:
     """Start a Neptune run and log the hyperparameters; extra keyword arguments go to ``neptune.init_run``."""
     global run, _session
+    if not _logs_here(trainer):
+        return
     try:
         extended = extended_from_environment() if extended is None else extended
     except ValueError as e:

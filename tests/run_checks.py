@@ -1,0 +1,36 @@
+"""What a complete parity run holds: shared by the end-to-end and command-line tests."""
+
+from __future__ import annotations
+
+from ultralytics_neptune.eras import parse_version
+from ultralytics_neptune.offline import OfflineRun
+
+EPOCHS = 3
+SERIES_FAMILIES = ("train", "lr", "metrics", "val")
+UPLOAD_FAMILIES = ("Mosaic", "Validation", "Plots", "weights")
+ATOM_FAMILIES = ("Configuration/Hyperparameters", "Configuration/Model")
+
+
+def final_evaluation_step(ultralytics_version: str) -> int:
+    """Where the final evaluation's metrics land: E+1 from 8.4.52, before that E again (REFERENCE section 2)."""
+    return EPOCHS + 1 if parse_version(ultralytics_version) >= (8, 4, 52) else EPOCHS
+
+
+def problems_of(run: OfflineRun, ultralytics_version: str) -> list:
+    """Everything a complete parity run should hold and this one does not."""
+    problems = []
+    fields = {"/".join(op["path"]) for op in run.trace.operations}
+    for family in (*SERIES_FAMILIES, *UPLOAD_FAMILIES, *ATOM_FAMILIES):
+        if not any(field.startswith(family + "/") for field in fields):
+            problems.append(f"namespace family {family} is missing")
+    series = run.series()
+    for name, points in series.items():
+        steps = [step for step, _ in points]
+        if name.startswith(("train/", "lr/")) and steps != list(range(1, EPOCHS + 1)):
+            problems.append(f"{name} has steps {steps}, expected 1..{EPOCHS}")
+        if name.startswith("metrics/") and steps != [*range(1, EPOCHS + 1), final_evaluation_step(ultralytics_version)]:
+            problems.append(f"{name} has steps {steps}, expected 1..{EPOCHS} then the final evaluation")
+    for name, upload in run.uploads().items():
+        if upload["content"].get("missing"):
+            problems.append(f"{name} references a file that does not exist")
+    return problems

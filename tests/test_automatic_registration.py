@@ -1,0 +1,298 @@
+"""Automatic registration: the start-up hook, `yolo train` from the command line, DDP workers, one run only."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import _ultralytics_neptune_startup as startup
+from ultralytics_neptune.offline import read_offline_runs
+from ultralytics_neptune.switch import hook_installed, save_settings
+from ultralytics_neptune.synthetic import make_detection_dataset, offline_environment
+
+needs_hook = pytest.mark.skipif(
+    hook_installed() is None,
+    reason="the start-up hook (.pth) is not installed here: an editable install has none; tox installs a wheel",
+)
+
+
+@pytest.fixture
+def environment(tmp_path):
+    """A subprocess environment: offline Ultralytics, Neptune offline into tmp_path, no user settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ULTRALYTICS_NEPTUNE", "NEPTUNE_"))}
+    env.update(offline_environment(tmp_path))
+    env.update(
+        NEPTUNE_MODE="offline",
+        NEPTUNE_DATA_DIRECTORY=str(tmp_path / ".neptune"),
+        ULTRALYTICS_NEPTUNE_SETTINGS=str(tmp_path / "no-settings.json"),
+    )
+    return env
+
+
+def python(code: str, env: dict, cwd: Path) -> str:
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], env=env, cwd=cwd, capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return last_report(result.stdout)
+
+
+def last_report(stdout: str) -> str:
+    """The last line the code printed itself (the neptune client prints its own lines at exit)."""
+    return [line for line in stdout.splitlines() if not line.startswith("[neptune]")][-1]
+
+
+# the switch
+
+
+def test_the_switch_is_off_by_default(monkeypatch, tmp_path):
+    monkeypatch.delenv("ULTRALYTICS_NEPTUNE", raising=False)
+    monkeypatch.setenv("ULTRALYTICS_NEPTUNE_SETTINGS", str(tmp_path / "absent.json"))
+    assert startup.switch() == (False, None)
+
+
+@pytest.mark.parametrize(("value", "enabled"), [("1", True), ("true", True), ("on", True), ("0", False), ("", False)])
+def test_the_environment_variable_turns_it_on_or_off(monkeypatch, value, enabled):
+    monkeypatch.setenv("ULTRALYTICS_NEPTUNE", value)
+    assert startup.switch()[0] is enabled
+
+
+def test_enable_writes_a_settings_file_the_hook_reads(monkeypatch, tmp_path):
+    monkeypatch.delenv("ULTRALYTICS_NEPTUNE", raising=False)
+    monkeypatch.setenv("ULTRALYTICS_NEPTUNE_SETTINGS", str(tmp_path / "settings.json"))
+    save_settings(enabled=True, extended=True)
+    assert startup.switch() == (True, True)
+    save_settings(enabled=False)
+    assert startup.switch() == (False, None)
+
+
+def test_the_environment_variable_wins_over_the_settings_file(monkeypatch, tmp_path):
+    monkeypatch.setenv("ULTRALYTICS_NEPTUNE_SETTINGS", str(tmp_path / "settings.json"))
+    save_settings(enabled=True)
+    monkeypatch.setenv("ULTRALYTICS_NEPTUNE", "0")
+    assert startup.switch()[0] is False
+
+
+def test_an_unreadable_settings_file_means_off(monkeypatch, tmp_path):
+    monkeypatch.delenv("ULTRALYTICS_NEPTUNE", raising=False)
+    (tmp_path / "settings.json").write_text("{not json")
+    monkeypatch.setenv("ULTRALYTICS_NEPTUNE_SETTINGS", str(tmp_path / "settings.json"))
+    assert startup.switch() == (False, None)
+
+
+# the hook in a fresh interpreter
+
+
+@needs_hook
+def test_with_the_switch_off_only_the_hook_is_imported(environment, tmp_path):
+    imported = python(
+        """
+        import json, sys
+        import ultralytics.utils.callbacks as integrations
+        wrapped = hasattr(integrations.add_integration_callbacks, "__wrapped__")
+        print(json.dumps([sorted(m for m in sys.modules if "neptune" in m), wrapped]))
+        """,
+        environment,
+        tmp_path,
+    )
+    assert json.loads(imported) == [["_ultralytics_neptune_startup"], False]
+
+
+@needs_hook
+def test_with_the_switch_on_the_hook_imports_nothing_heavy_at_start(environment, tmp_path):
+    environment["ULTRALYTICS_NEPTUNE"] = "1"
+    imported = python(
+        """
+        import json, sys
+        print(json.dumps([m for m in ("ultralytics", "torch", "neptune", "ultralytics_neptune") if m in sys.modules]))
+        """,
+        environment,
+        tmp_path,
+    )
+    assert json.loads(imported) == []
+
+
+@needs_hook
+def test_with_the_switch_on_trainers_get_our_callbacks_once_and_nothing_else_does(environment, tmp_path):
+    environment["ULTRALYTICS_NEPTUNE"] = "1"
+    counts = python(
+        """
+        import json
+        from ultralytics.utils import callbacks
+
+        def ours(instance):
+            return sum(getattr(getattr(cb, "func", cb), "__module__", "").startswith("ultralytics_neptune")
+                       for cbs in instance.callbacks.values() for cb in cbs)
+
+        class Holder:
+            def __init__(self):
+                self.callbacks = callbacks.get_default_callbacks()
+            def add_callback(self, event, callback):
+                self.callbacks[event].append(callback)
+
+        class DetectionTrainer(Holder): pass
+        class DetectionValidator(Holder): pass
+
+        trainer, validator = DetectionTrainer(), DetectionValidator()
+        callbacks.add_integration_callbacks(trainer)
+        callbacks.add_integration_callbacks(trainer)
+        callbacks.add_integration_callbacks(validator)
+        print(json.dumps([ours(trainer), ours(validator)]))
+        """,
+        environment,
+        tmp_path,
+    )
+    assert json.loads(counts) == [6, 0]  # five events, plus the removal of a built-in callback
+
+
+# the yolo command line
+
+
+def yolo(arguments: list, env: dict, cwd: Path) -> subprocess.CompletedProcess:
+    executable = Path(sys.executable).parent / "yolo"
+    return subprocess.run([str(executable), *arguments], env=env, cwd=cwd, capture_output=True, text=True, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    return make_detection_dataset(tmp_path_factory.mktemp("data"))
+
+
+@needs_hook
+def test_yolo_train_logs_a_full_run_with_the_switch_on(environment, tmp_path, dataset):
+    import ultralytics
+    from run_checks import EPOCHS, problems_of
+
+    environment["ULTRALYTICS_NEPTUNE"] = "1"
+    arguments = ["train", "model=yolov8n.yaml", f"data={dataset}", f"epochs={EPOCHS}", "imgsz=64", "batch=4"]
+    result = yolo([*arguments, "workers=0", "device=cpu", "plots=True"], environment, tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    (run,) = read_offline_runs(tmp_path / ".neptune")
+    assert problems_of(run, ultralytics.__version__) == []
+
+
+@needs_hook
+def test_yolo_train_logs_nothing_with_the_switch_off(environment, tmp_path, dataset):
+    arguments = ["train", "model=yolov8n.yaml", f"data={dataset}", "epochs=1", "imgsz=64", "batch=4", "workers=0"]
+    result = yolo([*arguments, "device=cpu", "plots=False"], environment, tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert not (tmp_path / ".neptune").exists()
+
+
+# DDP workers
+
+
+WORKER = """
+import json, runpy, sys
+from ultralytics.engine import trainer as engine
+
+def report(self):
+    from ultralytics_neptune.utils.callbacks import neptune as module
+    if module.run is None:  # releases before 8.3.184 start the run inside train()
+        self.run_callbacks("on_pretrain_routine_start")
+    def is_ours(callback):
+        return getattr(getattr(callback, "func", callback), "__module__", "").startswith("ultralytics_neptune")
+    ours = {event: sum(map(is_ours, cbs)) for event, cbs in self.callbacks.items()}
+    print(json.dumps({"ours": {k: v for k, v in ours.items() if v}, "run": module.run is not None}))
+
+engine.BaseTrainer.train = report  # no process group on a machine without GPUs: report instead of training
+runpy.run_path(sys.argv[1], run_name="__main__")
+"""
+
+
+@pytest.fixture(scope="module")
+def ddp_worker_script(tmp_path_factory, dataset):
+    """The script Ultralytics writes for its DDP workers, for a trainer that got our callbacks in the parent."""
+    from ultralytics.models.yolo.detect import DetectionTrainer
+    from ultralytics.utils.dist import generate_ddp_file
+
+    from ultralytics_neptune import add_neptune_callbacks
+
+    workdir = tmp_path_factory.mktemp("ddp")
+    overrides = {"model": "yolov8n.yaml", "data": str(dataset), "epochs": 1, "imgsz": 64, "device": "cpu"}
+    trainer = DetectionTrainer(overrides={**overrides, "project": str(workdir), "name": "train", "plots": False})
+    add_neptune_callbacks(trainer)
+    return generate_ddp_file(trainer)
+
+
+def run_worker(script: str, rank: int, environment: dict, tmp_path: Path) -> dict:
+    environment.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE="2", ULTRALYTICS_NEPTUNE="1")
+    result = subprocess.run(
+        [sys.executable, "-c", WORKER, script],
+        env=environment,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return json.loads(last_report(result.stdout))
+
+
+@needs_hook
+def test_the_rank_0_worker_gets_our_callbacks_once_and_logs(ddp_worker_script, environment, tmp_path):
+    report = run_worker(ddp_worker_script, 0, environment, tmp_path)
+    assert report["ours"] == {
+        "on_pretrain_routine_start": 2,
+        "on_train_epoch_end": 1,
+        "on_fit_epoch_end": 1,
+        "on_val_end": 1,
+        "on_train_end": 1,
+    }
+    assert report["run"] is True
+    assert len(read_offline_runs(tmp_path / ".neptune")) == 1
+
+
+@needs_hook
+def test_a_rank_above_0_logs_nothing(ddp_worker_script, environment, tmp_path):
+    report = run_worker(ddp_worker_script, 1, environment, tmp_path)
+    assert report["run"] is False
+    assert not (tmp_path / ".neptune").exists()
+
+
+def test_a_parent_about_to_launch_ddp_workers_starts_no_run(fake_neptune, neptune_module, monkeypatch, tmp_path):
+    """From 8.3.184 to 8.3.199 the parent of a DDP launch fired on_pretrain_routine_start as well."""
+    from ultralytics_neptune.testing.replay import ReplayTrainer
+
+    monkeypatch.delenv("LOCAL_RANK", raising=False)
+    monkeypatch.delenv("RANK", raising=False)
+    trainer = ReplayTrainer(tmp_path)
+    trainer.args.project, trainer.args.name, trainer.args.device = None, "train", "0,1"
+    neptune_module.on_pretrain_routine_start(trainer)
+    assert fake_neptune.runs == []
+    trainer.args.device = "0"
+    neptune_module.on_pretrain_routine_start(trainer)
+    assert len(fake_neptune.runs) == 1
+
+
+# no double logging where Ultralytics still has its own callback
+
+
+@needs_hook
+def test_with_the_builtin_callback_enabled_a_training_starts_one_run(environment, tmp_path, dataset):
+    from ultralytics_neptune.testing.upstream import upstream_module_path
+
+    if upstream_module_path() is None:
+        pytest.skip("this Ultralytics (8.4.132+) has no built-in Neptune callback to clash with; 8.4.131's env runs it")
+    builtin_enabled = python(
+        """
+        from ultralytics.utils import SETTINGS
+        SETTINGS.update(neptune=True)
+        from ultralytics.utils.callbacks import neptune as builtin
+        print(bool(builtin.callbacks))
+        """,
+        environment,
+        tmp_path,
+    )
+    assert builtin_enabled == "True"  # the built-in callback is on for this process and the next
+    environment["ULTRALYTICS_NEPTUNE"] = "1"
+    arguments = ["train", "model=yolov8n.yaml", f"data={dataset}", "epochs=2", "imgsz=64", "batch=4", "workers=0"]
+    result = yolo([*arguments, "device=cpu", "plots=False"], environment, tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert len(read_offline_runs(tmp_path / ".neptune")) == 1
