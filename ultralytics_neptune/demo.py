@@ -16,7 +16,9 @@ def _print(text: str = "") -> None:
     print(text, flush=True)
 
 
-def run_demo(out: Path, epochs: int = 3, imgsz: int = 64, mode: str = "offline", images: int = 8) -> int:
+def run_demo(
+    out: Path, epochs: int = 3, imgsz: int = 64, mode: str = "offline", images: int = 8, extended: bool = False
+) -> int:
     """Train, log, and print what reached Neptune; return a process exit code."""
     from ultralytics_neptune.offline import format_summary, offline_run_folders, read_offline_run
     from ultralytics_neptune.synthetic import apply_offline_environment, make_detection_dataset
@@ -34,20 +36,18 @@ def run_demo(out: Path, epochs: int = 3, imgsz: int = 64, mode: str = "offline",
 
     _print(f"ultralytics-neptune demo: training yolov8n.yaml for {epochs} epochs at imgsz {imgsz} on CPU")
     _print(f"  output folder: {out}")
-    _print(f"  Neptune mode:  {mode}\n")
+    _print(f"  Neptune mode:  {mode}, {'extended' if extended else 'parity'} logging\n")
     from ultralytics import YOLO
 
     from ultralytics_neptune import add_neptune_callbacks
     from ultralytics_neptune.utils.callbacks import neptune as neptune_callbacks
 
     model = YOLO("yolov8n.yaml")
-    add_neptune_callbacks(model, mode=mode, **QUIET_CAPTURE)
+    add_neptune_callbacks(model, extended=extended, mode=mode, **QUIET_CAPTURE)
     model.train(data=str(data), epochs=epochs, imgsz=imgsz, batch=4, workers=0, device="cpu", plots=True)
     save_dir = Path(model.trainer.save_dir)
-    if neptune_callbacks.run is None:
-        _print("\nNo Neptune run was started: see the warning above.")
-        return 1
-    neptune_callbacks.run.stop()
+    if neptune_callbacks.run is not None:
+        neptune_callbacks.run.stop()  # parity mode leaves the run open, as upstream did; extended stopped it
 
     _print(f"\nUltralytics run folder: {save_dir}")
     if mode == "debug":
@@ -58,7 +58,7 @@ def run_demo(out: Path, epochs: int = 3, imgsz: int = 64, mode: str = "offline",
         return 0
     new_runs = [folder for folder in offline_run_folders(neptune_data) if folder not in before]
     if not new_runs:
-        _print(f"No offline run appeared under {neptune_data}.")
+        _print(f"\nNo offline run appeared under {neptune_data}: see the warnings above.")
         return 1
     run = read_offline_run(new_runs[-1])
     _print("\n" + format_summary(run))

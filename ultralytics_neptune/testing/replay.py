@@ -73,7 +73,7 @@ class ReplayTrainer:
         for name, value in state.items():
             value = decode(value)
             if name == "args":
-                self.args = SimpleNamespace(**value)
+                self.args = _namespace(value)
             elif name == "loss_items":
                 self.loss_items, self.tloss = value, tuple(value.values())
             elif name == "plots":
@@ -91,9 +91,18 @@ class ReplayTrainer:
             elif name == "save_dir":
                 self.validator.save_dir = self.save_dir / value
             elif name == "args":
-                self.validator.args = SimpleNamespace(**value)
+                self.validator.args = _namespace(value)
             else:
                 setattr(self.validator, name, value)
+
+
+def _namespace(values: dict):
+    """Arguments as the real trainer holds them: Ultralytics' IterableSimpleNamespace (dict(args) works on it)."""
+    try:
+        from ultralytics.utils import IterableSimpleNamespace
+    except ImportError:
+        return SimpleNamespace(**values)
+    return IterableSimpleNamespace(**values)
 
 
 def _plot_registry(save_dir: Path, relative_paths: list) -> dict:

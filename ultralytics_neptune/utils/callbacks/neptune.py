@@ -189,7 +189,8 @@ def _hyperparameters(args) -> dict:
 
 def _glob_images(directory: Path, pattern: str) -> dict:
     """Return {stem: path string} of the files matching pattern in directory."""
-    return {path.stem: str(path) for path in Path(directory).glob(pattern)}
+    directory = directory if isinstance(directory, Path) else Path(directory)  # runs at every validation: no copy
+    return {path.stem: str(path) for path in directory.glob(pattern)}
 
 
 def _plot_files(trainer) -> list:
@@ -240,7 +241,8 @@ def _save_run_state() -> None:
     if _session is None or _session.state_file is None:
         return
     try:
-        _session.state_file.parent.mkdir(parents=True, exist_ok=True)
+        if not _session.state_file.parent.is_dir():
+            _session.state_file.parent.mkdir(parents=True)
         temporary = _session.state_file.with_suffix(".tmp")
         temporary.write_text(json.dumps(_session.state))
         temporary.replace(_session.state_file)

@@ -1,0 +1,230 @@
+"""What is measured: our callbacks (parity, extended), the upstream module, the floor, and other trackers' callbacks.
+
+A contestant gives fresh callbacks for each replay (``start``) and, untimed, cleans up after it (``finish``): runs
+left open are stopped, writers closed, figures closed by the harness.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import itertools
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+from benchmarks.environment import QUIET_NEPTUNE, quiet_loggers
+from benchmarks.floor import CallLog, Floor
+
+OUR_MODULE = "ultralytics_neptune.utils.callbacks.neptune"
+_copies = itertools.count()
+
+
+class Contestant:
+    """Callbacks to time on one replay."""
+
+    name = ""
+    key = ""
+
+    def start(self, save_dir: Path) -> tuple[dict, object]:
+        """The callbacks for one replay into save_dir, and an untimed before-event hook (or None)."""
+        raise NotImplementedError
+
+    def finish(self) -> None:
+        """Untimed clean-up after the replay."""
+
+    def problem(self, save_dir: Path) -> str | None:
+        """After a replay, before finish: why its logging did not happen (None when it did)."""
+        return None
+
+
+def extended_available() -> bool:
+    """Whether the installed ultralytics-neptune has extended mode (``neptune_callbacks(extended=True)``)."""
+    from ultralytics_neptune import neptune_callbacks
+
+    try:
+        neptune_callbacks(extended=True)
+    except TypeError:
+        return False
+    return True
+
+
+class Ours(Contestant):
+    """Our callbacks exactly as ``add_neptune_callbacks`` registers them."""
+
+    def __init__(self, extended: bool = False):
+        self.extended = extended
+        self.name = "ours (extended)" if extended else "ours (parity)"
+        self.key = "extended" if extended else "parity"
+
+    def start(self, save_dir: Path) -> tuple[dict, object]:
+        from ultralytics_neptune import neptune_callbacks
+
+        return (neptune_callbacks(extended=True) if self.extended else neptune_callbacks()), None
+
+    def finish(self) -> None:
+        module = sys.modules[OUR_MODULE]
+        if module.run is not None:  # parity mode keeps its run after training, as upstream did
+            module.run.stop()
+            module.run = None
+
+
+class Upstream(Contestant):
+    """A fresh copy of the installed Ultralytics' own Neptune callback module (8.4.131 in the bench environment)."""
+
+    name, key = "upstream", "upstream"
+
+    def __init__(self) -> None:
+        self.module = None
+
+    def start(self, save_dir: Path) -> tuple[dict, object]:
+        from ultralytics_neptune.testing.upstream import load_upstream_module
+
+        self.module = load_upstream_module()
+        return self.module.callbacks, None
+
+    def finish(self) -> None:
+        if self.module is not None and self.module.run is not None:
+            self.module.run.stop()
+            self.module.run = None
+
+
+class FloorContestant(Contestant):
+    """The same client calls as ours, prepared beforehand (benchmarks.floor)."""
+
+    name, key = "floor", "floor"
+
+    def __init__(self, log: CallLog):
+        self.log = log
+        self.floor: Floor | None = None
+
+    def start(self, save_dir: Path) -> tuple[dict, object]:
+        self.floor = Floor(self.log, save_dir)
+        return self.floor.callbacks(), self.floor.before_event
+
+    def finish(self) -> None:
+        self.floor.finish()
+
+
+@contextmanager
+def open_gates(setting: str):
+    """Let an Ultralytics integration module load: not under tests, and its setting on (in memory only)."""
+    import ultralytics.utils as ultralytics_utils
+
+    saved = ultralytics_utils.TESTS_RUNNING, ultralytics_utils.SETTINGS
+    ultralytics_utils.TESTS_RUNNING = False
+    ultralytics_utils.SETTINGS = {**dict(saved[1]), setting: True}
+    try:
+        yield
+    finally:
+        ultralytics_utils.TESTS_RUNNING, ultralytics_utils.SETTINGS = saved
+
+
+def load_integration(module: str, setting: str):
+    """A fresh copy of ``ultralytics.utils.callbacks.<module>`` with its gates open."""
+    origin = importlib.util.find_spec(f"ultralytics.utils.callbacks.{module}").origin
+    spec = importlib.util.spec_from_file_location(f"_bench_{module}_{next(_copies)}", origin)
+    copy = importlib.util.module_from_spec(spec)
+    with open_gates(setting):
+        spec.loader.exec_module(copy)
+    if not copy.callbacks:
+        raise RuntimeError(f"Ultralytics' {module} callbacks stayed disabled: is its package installed?")
+    return copy
+
+
+class Peer(Contestant):
+    """Another tracker's callbacks as shipped in the installed Ultralytics, in its local or offline mode."""
+
+    def __init__(self, name: str, module: str, setting: str):
+        self.name, self.key, self.module_name, self.setting = name, setting, module, setting
+        self.module = None
+
+    def start(self, save_dir: Path) -> tuple[dict, object]:
+        self.module = load_integration(self.module_name, self.setting)
+        quiet_loggers()
+        return self.module.callbacks, None
+
+    def finish(self) -> None:
+        pass
+
+
+class TensorBoard(Peer):
+    def __init__(self) -> None:
+        super().__init__("TensorBoard", "tensorboard", "tensorboard")
+
+    def problem(self, save_dir: Path) -> str | None:
+        self.module.WRITER.flush()
+        events = list(save_dir.glob("events.out.tfevents.*"))
+        return None if events and events[0].stat().st_size > 10_000 else f"no TensorBoard events in {save_dir}"
+
+    def finish(self) -> None:
+        writer = getattr(self.module, "WRITER", None)
+        if writer is not None:  # 8.4.131 never closes it; later releases do at teardown
+            writer.close()
+            self.module.WRITER = None
+
+
+class MLflow(Peer):
+    def __init__(self) -> None:
+        super().__init__("MLflow", "mlflow", "mlflow")
+
+    def problem(self, save_dir: Path) -> str | None:
+        run = self.module.mlflow.last_active_run()
+        if run is None or not run.data.metrics:
+            return "MLflow logged no metrics"
+        artifacts = self.module.mlflow.artifacts.list_artifacts(run_id=run.info.run_id)
+        return None if artifacts else "MLflow logged no artifacts"
+
+    def finish(self) -> None:
+        mlflow = self.module.mlflow
+        if mlflow.active_run() is not None:
+            mlflow.end_run()
+
+
+class WandB(Peer):
+    def __init__(self) -> None:
+        super().__init__("W&B", "wb", "wandb")
+
+    def start(self, save_dir: Path) -> tuple[dict, object]:
+        callbacks, hook = super().start(save_dir)
+        # stub: the module binds model_info_for_loggers at import, before the replay makes it return the recorded
+        # summary; look it up at call time instead, so W&B logs the same model summary Neptune does
+        from ultralytics.utils import torch_utils
+
+        self.module.model_info_for_loggers = lambda trainer: torch_utils.model_info_for_loggers(trainer)
+        return callbacks, hook
+
+    def finish(self) -> None:
+        wb = self.module.wb
+        if wb.run is not None:
+            wb.run.finish()
+
+    def problem(self, save_dir: Path) -> str | None:
+        runs = list(save_dir.glob("wandb/offline-run-*/*.wandb"))
+        images = list(save_dir.glob("wandb/offline-run-*/files/media/images/*"))
+        if runs and images:
+            return None
+        found = sorted(str(path.relative_to(save_dir)) for path in save_dir.glob("wandb/**/*") if path.is_file())
+        return f"no W&B offline run with images in {save_dir} (found: {', '.join(found) or 'nothing'})"
+
+
+def peers() -> list:
+    return [TensorBoard(), MLflow(), WandB()]
+
+
+@contextmanager
+def real_neptune():
+    """The real neptune client in sys.modules, every init_run forced offline and quiet (see QUIET_NEPTUNE)."""
+    neptune = importlib.import_module("neptune")
+    importlib.import_module("neptune.types")
+    quiet_loggers()
+    init_run = neptune.init_run
+
+    def quiet_init_run(*args, **kwargs):
+        return init_run(*args, **{**kwargs, **QUIET_NEPTUNE})
+
+    neptune.init_run = quiet_init_run
+    try:
+        yield neptune
+    finally:
+        neptune.init_run = init_run

@@ -1,0 +1,89 @@
+"""Import and registration cost, each sample in a fresh process.
+
+Two probes, alternated: ``bare`` imports ``ultralytics_neptune`` in an interpreter that has imported nothing else;
+``yolo`` first does what a user does anyway (import Ultralytics, build a YOLO model, untimed), then times
+``import ultralytics_neptune`` and ``add_neptune_callbacks(model)``, checks that ``neptune`` is still not imported,
+and finally times what Ultralytics 8.4.131 does for its own callback when ``neptune`` is on in its settings:
+importing the upstream module, which imports the client.
+
+Run as ``python -m benchmarks.startup PROBE``; it prints one JSON line. Only the standard library is imported
+before the timed imports.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+PROBES = ("bare", "yolo")
+
+
+def _bare() -> dict:
+    start = time.perf_counter()
+    import ultralytics_neptune  # noqa: F401
+
+    seconds = time.perf_counter() - start
+    return {"import": seconds, "ultralytics_imported": "ultralytics" in sys.modules, "neptune_imported": _neptune()}
+
+
+def _neptune() -> bool:
+    return "neptune" in sys.modules
+
+
+def _yolo() -> dict:
+    from ultralytics import YOLO
+
+    model = YOLO("yolov8n.yaml")
+    start = time.perf_counter()
+    import ultralytics_neptune
+
+    imported = time.perf_counter()
+    ultralytics_neptune.add_neptune_callbacks(model)
+    registered = time.perf_counter()
+    result = {"import": imported - start, "register": registered - imported, "neptune_imported": _neptune()}
+
+    from benchmarks.contestants import open_gates
+
+    with open_gates("neptune"):
+        start = time.perf_counter()
+        import ultralytics.utils.callbacks.neptune as upstream
+
+        result["upstream_import"] = time.perf_counter() - start
+    result["upstream_enabled"] = bool(upstream.callbacks)
+    return result
+
+
+def sample(probe: str, environment: dict, cwd: Path) -> dict:
+    """Run one probe in a fresh interpreter and return what it measured."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "benchmarks.startup", probe],
+        env={**os.environ, **environment},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    lines = [line for line in completed.stdout.splitlines() if line.startswith("{")]
+    if completed.returncode or not lines:
+        raise RuntimeError(f"startup probe {probe} failed:\n{completed.stdout}\n{completed.stderr}")
+    return json.loads(lines[-1])
+
+
+def measure(rounds: int, environment: dict, cwd: Path, log=print) -> dict:
+    """{probe: [result, ...]}, the probes alternated round by round."""
+    results: dict = {probe: [] for probe in PROBES}
+    started = time.perf_counter()
+    for round_number in range(rounds):
+        order = PROBES if round_number % 2 == 0 else PROBES[::-1]
+        for probe in order:
+            results[probe].append(sample(probe, environment, cwd))
+    log(f"  {rounds} rounds of fresh processes done ({time.perf_counter() - started:.0f} s)")
+    return results
+
+
+if __name__ == "__main__":
+    print(json.dumps({"bare": _bare, "yolo": _yolo}[sys.argv[1]]()))

@@ -1,0 +1,134 @@
+"""Checks of the benchmark machinery, and per-event micro-benchmarks with pytest-benchmark.
+
+    pytest benchmarks --benchmark-disable    # the checks; each benchmark body runs once (tox -e bench does this)
+    pytest benchmarks                        # the micro-benchmarks timed too
+    pytest benchmarks --benchmark-autosave   # then, after a change: --benchmark-compare
+
+pytest-benchmark times one benchmark after another, so compare a benchmark with itself across commits. Ratios
+between contestants come from ``python -m benchmarks.run``, which interleaves them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from benchmarks.contestants import FloorContestant, MLflow, Ours, TensorBoard, Upstream, WandB, extended_available
+from benchmarks.floor import record_calls
+from benchmarks.harness import replay_once
+from benchmarks.scenario import BenchTrainer, load_scenario, set_peer_model
+
+EPOCHS = 6
+EPOCH_EVENTS = ("on_train_epoch_end", "on_val_end", "on_fit_epoch_end")
+
+
+@pytest.fixture(scope="session")
+def workdir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("bench").resolve()
+
+
+@pytest.fixture(scope="session")
+def scenario():
+    return load_scenario(EPOCHS)
+
+
+@pytest.fixture(scope="session")
+def calls(scenario, workdir):
+    return record_calls(scenario, workdir)
+
+
+@pytest.fixture
+def fake():
+    from ultralytics_neptune.testing.parity import fake_client
+
+    with fake_client() as fake:
+        yield fake
+
+
+def test_stretched_training_is_a_run_neptune_accepts(scenario, calls):
+    """Epochs follow each other and every series' steps strictly increase, as Neptune's server requires."""
+    epochs = [e["state"]["epoch"] for e in scenario.events if e["event"] == "on_train_epoch_start"]
+    assert epochs == list(range(EPOCHS))
+    steps: dict = {}
+    for occurrences in calls.by_event.values():
+        for occurrence in occurrences:
+            for kind, path, _, step in occurrence:
+                if kind == "append":
+                    steps.setdefault(path, []).append(step)
+    assert steps["train/box_loss"] == list(range(1, EPOCHS + 1))
+    assert steps["metrics/mAP50(B)"] == list(range(1, EPOCHS + 2))  # the final evaluation logs at E + 1
+    assert all(a < b for series in steps.values() for a, b in zip(series, series[1:]))
+
+
+def test_floor_and_upstream_make_the_calls_ours_make(scenario, calls, workdir, fake):
+    from ultralytics_neptune.trace import Trace, diff_traces
+
+    traces = {}
+
+    def take_trace(contestant, save_dir):
+        traces[contestant.name] = Trace.from_run(fake.last_run, save_dir)
+
+    for contestant in (Ours(), Upstream(), FloorContestant(calls)):
+        replay_once(contestant, scenario, workdir, after_replay=take_trace)
+    assert traces["ours (parity)"].operations
+    assert diff_traces(traces["ours (parity)"], traces["floor"]) == []
+    assert diff_traces(traces["ours (parity)"], traces["upstream"]) == []
+
+
+@pytest.mark.parametrize("peer", [TensorBoard, MLflow, WandB], ids=["tensorboard", "mlflow", "wandb"])
+def test_peer_logs_the_replay(peer, scenario, workdir):
+    """Each other tracker's callbacks run through the replay and really log (else their costs would mean nothing)."""
+    set_peer_model(scenario.recording)
+    problems = []
+
+    def check(contestant, save_dir: Path) -> None:
+        problems.append(contestant.problem(save_dir))
+
+    times = replay_once(peer(), scenario, workdir, after_replay=check)
+    assert times.seconds
+    assert problems == [None]
+
+
+def _contestant(key: str, calls):
+    if key == "extended" and not extended_available():
+        pytest.skip("extended mode is not available in this version")
+    return {
+        "parity": Ours,
+        "extended": lambda: Ours(extended=True),
+        "upstream": Upstream,
+        "floor": lambda: FloorContestant(calls),
+    }[key]()
+
+
+@pytest.mark.parametrize("event", EPOCH_EVENTS)
+@pytest.mark.parametrize("key", ["parity", "extended", "upstream", "floor"])
+def test_event_cost(benchmark, key, event, scenario, calls, workdir, fake):
+    """One call of an epoch event, on the state of the last epoch of a replayed training, fake client."""
+    from ultralytics_neptune.testing.replay import replay
+
+    contestant = _contestant(key, calls)
+    save_dir = workdir / f"event-{key}-{event}" / "train"
+    callbacks, before_event = contestant.start(save_dir)
+    trainer = BenchTrainer(save_dir, before_event=before_event)
+    replay(scenario.until_final_evaluation(), callbacks, save_dir, trainer=trainer)
+    benchmark.group = event
+    try:
+        if key == "floor":
+            occurrences = calls.by_event[event]
+            benchmark(contestant.floor.call, contestant.floor.prepare(occurrences[EPOCHS - 1]))
+        else:
+            target = trainer.validator if event == "on_val_end" else trainer
+            registered = trainer.callbacks[event]
+
+            def one_epoch() -> None:
+                trainer.epoch += 1  # a new step each call, as in a training
+                for callback in registered:
+                    callback(target)
+
+            benchmark(one_epoch)
+    finally:
+        import matplotlib.pyplot as plt
+
+        contestant.finish()
+        plt.close("all")
