@@ -8,6 +8,10 @@ importing the upstream module, which imports the client.
 
 Run as ``python -m benchmarks.startup PROBE``; it prints one JSON line. Only the standard library is imported
 before the timed imports.
+
+The start-up hook (the ``.pth`` file that makes automatic registration work) runs in every interpreter; its cost
+is read from ``python -X importtime -c pass``, with the switch off (no environment variable, no settings file: what
+every unrelated Python process pays) and on.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ import time
 from pathlib import Path
 
 PROBES = ("bare", "yolo")
+HOOK_MODULE = "_ultralytics_neptune_startup"
+HOOK_PROBES = {"hook_off": None, "hook_on": "1"}
 
 
 def _bare() -> dict:
@@ -73,14 +79,37 @@ def sample(probe: str, environment: dict, cwd: Path) -> dict:
     return json.loads(lines[-1])
 
 
+def hook_sample(switch: str | None, environment: dict, cwd: Path) -> dict:
+    """The start-up hook's import time in a fresh ``python -c pass`` (None where no hook is installed)."""
+    env = {k: v for k, v in {**os.environ, **environment}.items() if k != "ULTRALYTICS_NEPTUNE"}
+    env["ULTRALYTICS_NEPTUNE_SETTINGS"] = str(cwd / "no-such-settings.json")
+    if switch is not None:
+        env["ULTRALYTICS_NEPTUNE"] = switch
+    completed = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "pass"],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    for line in completed.stderr.splitlines():
+        fields = [field.strip() for field in line.split("|")]
+        if len(fields) == 3 and fields[2] == HOOK_MODULE:
+            return {"hook": int(fields[1]) * 1e-6, "neptune_imported": False}
+    return {"hook": None, "neptune_imported": False}
+
+
 def measure(rounds: int, environment: dict, cwd: Path, log=print) -> dict:
     """{probe: [result, ...]}, the probes alternated round by round."""
-    results: dict = {probe: [] for probe in PROBES}
+    results: dict = {probe: [] for probe in (*PROBES, *HOOK_PROBES)}
     started = time.perf_counter()
     for round_number in range(rounds):
         order = PROBES if round_number % 2 == 0 else PROBES[::-1]
         for probe in order:
             results[probe].append(sample(probe, environment, cwd))
+        for probe, switch in HOOK_PROBES.items():
+            results[probe].append(hook_sample(switch, environment, cwd))
     log(f"  {rounds} rounds of fresh processes done ({time.perf_counter() - started:.0f} s)")
     return results
 

@@ -263,3 +263,39 @@ def test_an_unreachable_server_stalls_the_run_start_only_for_the_retry_timeout(m
     assert report["finished"], result.stderr[-2000:]
     assert report["seconds"] < 3 + 15  # the retry timeout, plus the replay itself
     assert "could not start a Neptune run (NeptuneConnectionLostException" in result.stdout + result.stderr
+
+
+def test_with_the_real_client_offline_a_bad_metric_and_a_missing_file_lose_nothing_else(
+    extended, recording, replay_training, neptune_module, tmp_path, monkeypatch, caplog
+):
+    """The same faults through the real client: what it wrote to disk is the clean run minus the faulty items."""
+    pytest.importorskip("neptune", reason="needs the real client")
+    from ultralytics_neptune.offline import read_offline_runs
+
+    quiet = {"capture_stdout": False, "capture_stderr": False, "capture_hardware_metrics": False}
+    monkeypatch.setenv("NEPTUNE_MODE", "offline")
+    monkeypatch.chdir(tmp_path)
+
+    def logged(faults: dict, repairs: dict, folder: str) -> dict:
+        monkeypatch.setenv("NEPTUNE_DATA_DIRECTORY", str(tmp_path / folder))
+        callbacks = neptune_callbacks(extended=extended, source_files=[], git_ref=False, **quiet)
+        replay_training(recording, [faults, callbacks, repairs])
+        if neptune_module.run is not None:
+            neptune_module.run.stop()
+        (run,) = read_offline_runs(tmp_path / folder)
+        return fields(run.trace.without_environment().operations)
+
+    def spoil(trainer):
+        trainer.good_metrics = trainer.metrics
+        trainer.metrics = {**trainer.metrics, "metrics/mAP50(B)": "n/a"}
+
+    def repair(trainer):
+        trainer.metrics = trainer.good_metrics
+
+    faults = {**at("on_fit_epoch_end", spoil, epoch=2), **at("on_train_end", lambda trainer: trainer.best.unlink())}
+    clean = logged({}, {}, "clean")
+    faulty = logged(faults, at("on_fit_epoch_end", repair, epoch=2), "faulty")
+    clean["metrics/mAP50(B)"] -= 1
+    if extended:  # parity uploads the missing path as upstream did; the client keeps the reference
+        clean.pop("weights/train/best.pt")
+    assert faulty == clean
