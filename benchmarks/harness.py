@@ -5,8 +5,12 @@ that each ratio compares numbers taken seconds apart; ratios are computed per ro
 from __future__ import annotations
 
 import gc
+import json
+import os
 import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -138,3 +142,20 @@ def measure(
         log(f"  {label} done ({time.perf_counter() - started:.0f} s)")
     measurements.wall_seconds = time.perf_counter() - started
     return measurements
+
+
+def fresh_process(module: str, arguments: list, cwd: Path, environment: dict | None = None, marker: str = "{") -> dict:
+    """Run ``python -m module arguments`` in a new interpreter; return the last JSON line it printed (starting with
+    marker), or raise with its output."""
+    completed = subprocess.run(
+        [sys.executable, "-m", module, *map(str, arguments)],
+        env={**os.environ, **(environment or {})},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    lines = [line for line in completed.stdout.splitlines() if line.startswith(marker)]
+    if completed.returncode or not lines:
+        raise RuntimeError(f"{module} {arguments} failed:\n{completed.stdout[-3000:]}\n{completed.stderr[-3000:]}")
+    return json.loads(lines[-1])

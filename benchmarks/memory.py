@@ -12,7 +12,6 @@ import json
 import os
 import resource
 import shutil
-import subprocess
 import sys
 import threading
 import time
@@ -109,17 +108,9 @@ def probe(key: str, epochs: int, workdir: Path) -> dict:
 
 def sample(key: str, epochs: int, workdir: Path, cwd: Path) -> dict:
     """Run one memory probe in a fresh interpreter."""
-    completed = subprocess.run(
-        [sys.executable, "-m", "benchmarks.memory", key, str(epochs), str(workdir)],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    lines = [line for line in completed.stdout.splitlines() if line.startswith('{"contestant"')]
-    if completed.returncode or not lines:
-        raise RuntimeError(f"memory probe {key} failed:\n{completed.stdout[-3000:]}\n{completed.stderr[-3000:]}")
-    return json.loads(lines[-1])
+    from benchmarks.harness import fresh_process
+
+    return fresh_process("benchmarks.memory", [key, epochs, workdir], cwd, marker='{"contestant"')
 
 
 def measure(keys: list, epochs: int, rounds: int, workdir: Path, cwd: Path, log=print) -> dict:

@@ -65,18 +65,9 @@ def _yolo() -> dict:
 
 def sample(probe: str, environment: dict, cwd: Path) -> dict:
     """Run one probe in a fresh interpreter and return what it measured."""
-    completed = subprocess.run(
-        [sys.executable, "-m", "benchmarks.startup", probe],
-        env={**os.environ, **environment},
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    lines = [line for line in completed.stdout.splitlines() if line.startswith("{")]
-    if completed.returncode or not lines:
-        raise RuntimeError(f"startup probe {probe} failed:\n{completed.stdout}\n{completed.stderr}")
-    return json.loads(lines[-1])
+    from benchmarks.harness import fresh_process
+
+    return fresh_process("benchmarks.startup", [probe], cwd, environment)
 
 
 def hook_sample(switch: str | None, environment: dict, cwd: Path) -> dict:
