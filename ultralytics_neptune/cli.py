@@ -15,6 +15,16 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(args.out, epochs=args.epochs, imgsz=args.imgsz, mode=args.mode)
 
 
+def _parity(args: argparse.Namespace) -> int:
+    from ultralytics_neptune.parity_report import UnknownRecordingError, run_parity
+
+    try:
+        return run_parity(args.recordings or None, live=not args.golden_only, verbose=args.verbose)
+    except UnknownRecordingError as error:
+        print(f"ultralytics-neptune parity: {error}", file=sys.stderr)
+        return 2
+
+
 def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -44,6 +54,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="Neptune connection mode (default: offline, which needs no account)",
     )
     demo.set_defaults(handler=_demo)
+    parity = commands.add_parser(
+        "parity",
+        help="check that Neptune logging matches the upstream callback on the installed Ultralytics",
+        description="Replay the bundled recordings of real trainings through our callbacks and compare what reaches "
+        "Neptune with the golden traces of the upstream callback and, where the installed Ultralytics still ships "
+        "it, with the live upstream callback. Prints a table with the first difference of each check; exits 1 on "
+        "any difference, 2 on a bad argument.",
+    )
+    parity.add_argument(
+        "recordings", nargs="*", help="bundled recordings to replay (default: all), e.g. ultralytics-8.4.131"
+    )
+    parity.add_argument("--golden-only", action="store_true", help="skip the live upstream module even if installed")
+    parity.add_argument("-v", "--verbose", action="store_true", help="list every difference of a failed check")
+    parity.set_defaults(handler=_parity)
     return parser
 
 

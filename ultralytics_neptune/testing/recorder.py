@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -86,7 +87,8 @@ class Recorder:
         state["args"] = encode(vars(trainer.args), self.root)
         if getattr(trainer, "tloss", None) is not None:
             state["loss_items"] = encode(trainer.label_loss_items(trainer.tloss, prefix="train"), self.root)
-        state["plots"] = [self._relative(path, save_dir) for path in getattr(trainer, "plots", {})]
+        # list() copies at once: Ultralytics registers plots from plotting threads while training goes on
+        state["plots"] = [self._relative(path, save_dir) for path in list(getattr(trainer, "plots", {}))]
         if "model_info" in self._trainer_state:
             state["model_info"] = self._trainer_state["model_info"]
         elif event == "on_fit_epoch_end" and getattr(trainer, "epoch", None) == 0:
@@ -99,7 +101,7 @@ class Recorder:
         return {
             "save_dir": self._relative(validator.save_dir, save_dir),
             "training": bool(getattr(validator, "training", False)),
-            "plots": [self._relative(path, save_dir) for path in getattr(validator, "plots", {})],
+            "plots": [self._relative(path, save_dir) for path in list(getattr(validator, "plots", {}))],
         }
 
     def _file_changes(self, save_dir: Path) -> tuple:
@@ -132,10 +134,12 @@ _MISSING = object()
 def _image_shape(path: Path):
     from PIL import Image
 
+    # None when the file is still being written by a plotting thread, or is not an image after all; Ultralytics'
+    # patched Image.open then tries a HEIF opener, which raises ImportError where pi_heif is missing, not OSError
     try:
         with Image.open(path) as image:
             return [image.width, image.height, image.mode]
-    except OSError:  # still being written, or not an image after all
+    except Exception:
         return None
 
 
@@ -149,14 +153,36 @@ def _versions() -> dict:
     return versions
 
 
+SETTINGS_SCRIPT = """
+import sys
+from ultralytics.utils import SETTINGS
+wanted = {"runs_dir": sys.argv[1], "sync": False, "neptune": False}
+SETTINGS.update({key: value for key, value in wanted.items() if key in SETTINGS})
+"""
+
+
+def prepare_settings(workdir: Path) -> None:
+    """Write the settings of the recording before Ultralytics is imported here (it reads runs_dir at import).
+
+    Runs go under workdir (by default old releases put them in the git checkout holding the package), with no
+    analytics and no built-in Neptune run; a setting the release does not know is left out.
+    """
+    subprocess.run([sys.executable, "-c", SETTINGS_SCRIPT, str(workdir / "runs")], check=True)
+
+
 def record_training(workdir: Path, epochs: int = 3, imgsz: int = 64, batch: int = 4, images: int = 8) -> Recording:
     """Train yolov8n.yaml on a synthetic dataset in workdir (the current directory during training)."""
     from ultralytics_neptune.synthetic import apply_offline_environment, make_detection_dataset
 
     workdir = Path(workdir).resolve()
     apply_offline_environment(workdir)
+    # releases before 8.3.x call torch.load without weights_only, which torch >= 2.6 refuses for their checkpoints
+    os.environ.setdefault("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
+    # a user's training, not Ultralytics' test mode (which it enters when started from a pytest test)
+    os.environ.pop("PYTEST_CURRENT_TEST", None)
     data = make_detection_dataset(workdir / "dataset", images=images)
     os.chdir(workdir)
+    prepare_settings(workdir)
     from ultralytics import YOLO
     from ultralytics.utils.callbacks.base import default_callbacks
 

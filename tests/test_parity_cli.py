@@ -1,0 +1,127 @@
+"""`ultralytics-neptune parity`: the bundled recordings replayed against the installed Ultralytics, as a table."""
+
+import contextlib
+import io
+import subprocess
+import sys
+
+import pytest
+
+from ultralytics_neptune.cli import build_parser, main
+from ultralytics_neptune.testing import parity
+from ultralytics_neptune.testing.recording import bundled_recordings
+
+
+def run_cli(capsys, *args):
+    code = main(["parity", *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def rows(output: str, name: str) -> list:
+    return [line for line in output.splitlines() if line.startswith(name + " ")]
+
+
+@pytest.fixture
+def broken_step(monkeypatch):
+    """Our module logging every series one step late."""
+    load_our_module = parity.load_our_module
+
+    def broken_module():
+        module = load_our_module()
+        original = module._log_scalars
+        module._log_scalars = lambda scalars, step=0, **options: original(scalars, step + 1, **options)
+        return module
+
+    monkeypatch.setattr(parity, "load_our_module", broken_module)
+
+
+@pytest.fixture(scope="module")
+def golden_report():
+    """The exit code and output of `ultralytics-neptune parity --golden-only`, run once for the module."""
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        code = main(["parity", "--golden-only"])
+    return code, output.getvalue()
+
+
+def test_every_bundled_recording_gets_a_passing_golden_row(golden_report):
+    _, out = golden_report
+    for name in bundled_recordings():
+        [row] = rows(out, name)
+        assert " golden (upstream " in row and " pass" in row
+
+
+def test_when_every_check_passes_the_exit_code_is_0_and_the_summary_says_so(golden_report):
+    code, out = golden_report
+    assert code == 0
+    assert out.rstrip().endswith(f"parity: {len(bundled_recordings())} passed, 0 failed")
+
+
+def test_the_header_names_the_installed_release_and_its_references(golden_report):
+    _, out = golden_report
+    assert out.startswith(f"Ultralytics {parity.installed_ultralytics()} installed (")
+
+
+def test_a_difference_exits_1_and_shows_the_first_difference_in_the_row(capsys, broken_step):
+    code, out, _ = run_cli(capsys, "ultralytics-8.4.131", "--golden-only")
+    assert code == 1
+    [row] = rows(out, "ultralytics-8.4.131")
+    assert " FAIL " in row
+    assert "expected LogFloats(" in row and "more)" in row
+    assert out.rstrip().endswith("parity: 0 passed, 1 failed")
+
+
+def test_verbose_lists_every_difference_of_a_failed_check(capsys, broken_step):
+    _, out, _ = run_cli(capsys, "ultralytics-8.4.131", "--golden-only", "--verbose")
+    listed = [line for line in out.splitlines() if line.startswith("  ") and "expected LogFloats(" in line]
+    assert any(line.strip().startswith("metrics/mAP50(B)") for line in listed)
+    assert any(line.strip().startswith("train/box_loss") for line in listed)
+
+
+def test_a_replay_that_crashes_is_an_error_row_and_exits_1(capsys, monkeypatch):
+    def no_module():
+        raise RuntimeError("callback module failed to load")
+
+    monkeypatch.setattr(parity, "load_our_module", no_module)
+    code, out, _ = run_cli(capsys, "ultralytics-8.4.131", "--golden-only")
+    assert code == 1
+    [row] = rows(out, "ultralytics-8.4.131")
+    assert " ERROR " in row and "RuntimeError: callback module failed to load" in row
+
+
+def test_an_unknown_recording_exits_2_and_names_the_bundled_ones(capsys):
+    code, _, err = run_cli(capsys, "ultralytics-7.0.0")
+    assert code == 2
+    assert "no bundled recording ultralytics-7.0.0" in err and "ultralytics-8.4.131" in err
+
+
+def test_where_upstream_is_installed_each_recording_is_also_compared_with_it_live(capsys):
+    if parity.upstream_module_path() is None:
+        pytest.skip(f"Ultralytics {parity.installed_ultralytics()} ships no Neptune callback")
+    installed = parity.installed_ultralytics()
+    code, out, _ = run_cli(capsys, "ultralytics-8.1.47", "ultralytics-8.4.190")
+    assert code == 0, out
+    for name in ("ultralytics-8.1.47", "ultralytics-8.4.190"):
+        live = [row for row in rows(out, name) if f" live upstream {installed} " in row]
+        assert len(live) == 1 and " pass" in live[0]
+
+
+def test_where_no_upstream_is_installed_golden_traces_are_the_only_references(capsys):
+    if parity.upstream_module_path() is not None:
+        pytest.skip(f"Ultralytics {parity.installed_ultralytics()} still ships its Neptune callback")
+    _, out, _ = run_cli(capsys, "ultralytics-8.4.190")
+    assert "no Neptune callback of its own" in out.splitlines()[0]
+    assert [" live upstream " in row for row in rows(out, "ultralytics-8.4.190")] == [False]
+
+
+def test_the_command_runs_as_a_module_in_a_fresh_process():
+    command = [sys.executable, "-m", "ultralytics_neptune", "parity", "ultralytics-8.4.131", "--golden-only"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "parity: 1 passed, 0 failed" in result.stdout
+
+
+def test_the_demo_command_is_still_there():
+    args = build_parser().parse_args(["demo", "--epochs", "2"])
+    assert (args.command, args.epochs) == ("demo", 2)

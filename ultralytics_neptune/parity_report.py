@@ -1,0 +1,165 @@
+"""``ultralytics-neptune parity``: replay the bundled recordings against the installed Ultralytics and report.
+
+For every bundled recording (a real tiny training of one Ultralytics release) two checks can run:
+
+- golden: our callbacks, behaving as that recording's release, against the trace the real upstream module of that
+  release produced on it (8.4.131's module for releases that have none);
+- live: where the installed Ultralytics still ships its own Neptune callback, our callbacks behaving as the
+  installed release against that module, both replaying the recording.
+
+The table shows one row per check with the first difference; the exit code is 1 when any check differs or fails.
+"""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PASS, FAIL, ERROR = "pass", "FAIL", "ERROR"
+
+
+class UnknownRecordingError(ValueError):
+    """A recording name that is not bundled; the message lists the bundled ones."""
+
+
+@dataclass
+class Check:
+    """One comparison of our trace with a reference trace, on one recording."""
+
+    recording: str
+    version: str  # the Ultralytics release our module behaved as
+    reference: str
+    status: str = PASS
+    differences: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+
+    @property
+    def first_difference(self) -> str:
+        if not self.differences:
+            return ""
+        more = len(self.differences) - 1
+        return self.differences[0] + (f" (+{more} more)" if more else "")
+
+
+def describe_era(version: str) -> str:
+    """What the callback of a release does differently, e.g. '"YOLOv8", fixed plot list'.
+
+    Trainer behaviour (which plots exist, the final evaluation's step) comes with each recording, not the release.
+    """
+    from ultralytics_neptune.eras import era_for, has_upstream_module
+
+    era = era_for(version)
+    plots = "fixed plot list" if era.plot_source == "fixed" else "trainer plots"
+    upstream = "" if has_upstream_module(version) else ", no upstream module"
+    return f'"{era.default_name}", {plots}{upstream}'
+
+
+def _run_check(check: Check, compare) -> Check:
+    try:
+        result = compare()
+    except Exception as error:  # a replay that crashes is a failed check, reported like a difference
+        check.status, check.differences = ERROR, [f"{type(error).__name__}: {error}"]
+        return check
+    check.status = PASS if result.passed else FAIL
+    check.differences, check.notes = list(result.differences), list(result.notes)
+    return check
+
+
+def golden_check(recording, workdir: Path) -> Check:
+    """Our module as the recording's release against the recording's golden trace."""
+    from ultralytics_neptune.testing import parity
+
+    check = Check(recording.name, recording.ultralytics_version, f"golden (upstream {parity.golden_source(recording)})")
+    return _run_check(check, lambda: parity.check_against_golden(recording, workdir))
+
+
+def live_check(recording, workdir: Path) -> Check:
+    """Our module as the installed release against the installed upstream module, on the recording."""
+    from ultralytics_neptune.testing import parity
+
+    installed = parity.installed_ultralytics()
+    check = Check(recording.name, installed, f"live upstream {installed}")
+
+    def compare():
+        reference = parity.upstream_trace(recording, workdir)
+        ours = parity.our_trace(recording, workdir, version=installed)
+        return parity.compare(reference, ours, recording.name, check.reference)
+
+    return _run_check(check, compare)
+
+
+def run_checks(names: list | None = None, live: bool = True) -> list:
+    """Run the golden check of every bundled recording (or those named), and the live ones where upstream exists.
+
+    Each check replays into its own temporary folder, deleted when it ends (a replay writes tens of MB of images).
+    """
+    from ultralytics_neptune.testing.parity import upstream_module_path
+    from ultralytics_neptune.testing.recording import Recording, bundled_recordings
+
+    recordings = bundled_recordings()
+    unknown = [name for name in names or [] if name not in recordings]
+    if unknown:
+        raise UnknownRecordingError(f"no bundled recording {', '.join(unknown)}; there are: {', '.join(recordings)}")
+    kinds = [golden_check, live_check] if live and upstream_module_path() is not None else [golden_check]
+    checks = []
+    for name in names or recordings:
+        recording = Recording.load(recordings[name])
+        for check in kinds:
+            with tempfile.TemporaryDirectory(prefix="ultralytics-neptune-parity-") as workdir:
+                checks.append(check(recording, Path(workdir)))
+    return checks
+
+
+def format_table(checks: list) -> str:
+    """The checks as a table: recording, release our module behaved as, its era, reference, result, first difference."""
+    header = ("recording", "as release", "era of that release", "reference", "result", "first difference")
+    rows = [
+        (c.recording, c.version, describe_era(c.version), c.reference, c.status, c.first_difference) for c in checks
+    ]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in [header, *rows]]
+    lines.insert(1, "-" * sum(widths[:-1], 2 * (len(widths) - 1) + len(header[-1])))
+    return "\n".join(lines)
+
+
+def summary(checks: list) -> str:
+    passed = sum(check.status == PASS for check in checks)
+    return f"parity: {passed} passed, {len(checks) - passed} failed"
+
+
+def run_parity(names: list | None = None, live: bool = True, verbose: bool = False, out=None) -> int:
+    """Print the parity table for the installed Ultralytics; return 0 when every check passed, else 1."""
+    import sys
+
+    from ultralytics_neptune.synthetic import apply_offline_environment
+
+    out = out or sys.stdout
+    if "ultralytics" not in sys.modules:  # a fresh process: no network, and the user's settings stay untouched
+        settings = tempfile.mkdtemp(prefix="ultralytics-neptune-parity-settings-")
+        atexit.register(shutil.rmtree, settings, ignore_errors=True)
+        apply_offline_environment(settings)
+    from ultralytics_neptune.testing.parity import installed_ultralytics, upstream_module_path
+
+    installed = installed_ultralytics()
+    has_upstream = upstream_module_path() is not None
+    reference = (
+        "its own Neptune callback and the golden traces"
+        if has_upstream
+        else "the golden traces (it has no Neptune callback of its own)"
+    )
+    print(f"Ultralytics {installed} installed ({describe_era(installed)}); references: {reference}", file=out)
+    checks = run_checks(names, live=live)
+    print(file=out)
+    print(format_table(checks), file=out)
+    for check in checks:
+        if check.status != PASS and verbose:
+            print(f"\n{check.recording} against {check.reference}:", file=out)
+            print("\n".join(f"  {line}" for line in check.differences), file=out)
+    notes = sorted({note for check in checks for note in check.notes})
+    if notes:
+        print("\n" + "\n".join(f"note: {note}" for note in notes), file=out)
+    print(f"\n{summary(checks)}", file=out)
+    return 0 if all(check.status == PASS for check in checks) else 1
