@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import os
+
 from ultralytics_neptune.eras import parse_version
 from ultralytics_neptune.offline import OfflineRun
 
 EPOCHS = 3
+
+
+def outside_pytest() -> dict:
+    """This process's environment without pytest's marker: Ultralytics under pytest switches to a test mode that
+    saves runs inside its own package and disables integrations."""
+    return {key: value for key, value in os.environ.items() if key != "PYTEST_CURRENT_TEST"}
+
+
 SERIES_FAMILIES = ("train", "lr", "metrics", "val")
 UPLOAD_FAMILIES = ("Mosaic", "Validation", "Plots", "weights")
 ATOM_FAMILIES = ("Configuration/Hyperparameters", "Configuration/Model")

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from run_checks import outside_pytest
 
 import _ultralytics_neptune_startup as startup
 from ultralytics_neptune.offline import read_offline_runs
@@ -25,7 +25,7 @@ needs_hook = pytest.mark.skipif(
 @pytest.fixture
 def environment(tmp_path):
     """A subprocess environment: offline Ultralytics, Neptune offline into tmp_path, no user settings."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ULTRALYTICS_NEPTUNE", "NEPTUNE_"))}
+    env = {k: v for k, v in outside_pytest().items() if not k.startswith(("ULTRALYTICS_NEPTUNE", "NEPTUNE_"))}
     env.update(offline_environment(tmp_path))
     env.update(
         NEPTUNE_MODE="offline",

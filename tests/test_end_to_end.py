@@ -11,7 +11,7 @@ import pytest
 
 pytest.importorskip("neptune", reason="the end-to-end test needs the real neptune client (test extra)")
 
-from run_checks import ATOM_FAMILIES, EPOCHS, SERIES_FAMILIES, UPLOAD_FAMILIES, problems_of
+from run_checks import ATOM_FAMILIES, EPOCHS, SERIES_FAMILIES, UPLOAD_FAMILIES, outside_pytest, problems_of
 
 from ultralytics_neptune.offline import OfflineRun, read_offline_runs
 from ultralytics_neptune.trace import Trace
@@ -22,7 +22,8 @@ SCRIPT = Path(__file__).parent / "scripts" / "train_and_log.py"
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("e2e")
-    result = subprocess.run([sys.executable, str(SCRIPT), str(workdir), str(EPOCHS)], capture_output=True, text=True)
+    command = [sys.executable, str(SCRIPT), str(workdir), str(EPOCHS)]
+    result = subprocess.run(command, capture_output=True, text=True, env=outside_pytest())
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     runs = read_offline_runs(workdir / ".neptune")
     assert len(runs) == 1, f"expected one offline run, found {len(runs)}"

@@ -116,3 +116,22 @@ def test_unknown_objects_are_kept_as_their_repr():
 def test_a_recording_of_an_unknown_format_is_refused():
     with pytest.raises(ValueError, match="unknown recording format 99"):
         Recording.from_json('{"format": 99, "meta": {}, "events": []}')
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "mode"), [(2400, 1200, "RGBA"), (33, 17, "RGB"), (8, 5, "L"), (1, 1, "LA")]
+)
+def test_replayed_images_show_the_banded_picture_whatever_zlib_is_installed(width, height, mode):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from ultralytics_neptune.testing.synthetic_png import band_pixel, banded_png
+
+    channels = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}[mode]
+    with Image.open(io.BytesIO(banded_png(width, height, channels, seed=77))) as image:
+        pixels = np.asarray(image).reshape(height, width, channels)
+    corner = [band_pixel(width - 1, height - 1, channel, 77) for channel in range(channels)]
+    assert pixels[-1, -1].tolist() == corner and pixels[0, 0, 0] == band_pixel(0, 0, 0, 77)
+    assert len(banded_png(width, height, channels, seed=77)) < 200_000  # a few bytes per row, not per pixel

@@ -12,7 +12,7 @@ from ultralytics_neptune.client import CONNECTION_MODES
 def _demo(args: argparse.Namespace) -> int:
     from ultralytics_neptune.demo import run_demo
 
-    return run_demo(args.out, epochs=args.epochs, imgsz=args.imgsz, mode=args.mode)
+    return run_demo(args.out, epochs=args.epochs, imgsz=args.imgsz, mode=args.mode, extended=args.extended)
 
 
 def _parity(args: argparse.Namespace) -> int:
@@ -23,6 +23,33 @@ def _parity(args: argparse.Namespace) -> int:
     except UnknownRecordingError as error:
         print(f"ultralytics-neptune parity: {error}", file=sys.stderr)
         return 2
+
+
+def _enable(args: argparse.Namespace) -> int:
+    from ultralytics_neptune.switch import hook_installed, save_settings
+
+    path = save_settings(enabled=True, extended=args.extended)
+    mode = "extended" if args.extended else "parity"
+    print(f"automatic registration on ({mode} mode): every Ultralytics trainer will log to Neptune; saved in {path}")
+    if hook_installed() is None:
+        print("warning: the start-up hook is not installed in this environment (an editable install has none);")
+        print("         reinstall with `pip install ultralytics-neptune` for automatic registration to work here")
+    return 0
+
+
+def _disable(args: argparse.Namespace) -> int:
+    from ultralytics_neptune.switch import save_settings
+
+    path = save_settings(enabled=False)
+    print(f"automatic registration off; saved in {path}")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from ultralytics_neptune.switch import format_status, status
+
+    print(format_status(status()))
+    return 0
 
 
 def _positive(text: str) -> int:
@@ -53,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="offline",
         help="Neptune connection mode (default: offline, which needs no account)",
     )
+    demo.add_argument("--extended", action="store_true", help="log in extended mode (plots as files, and more)")
     demo.set_defaults(handler=_demo)
     parity = commands.add_parser(
         "parity",
@@ -68,6 +96,18 @@ def build_parser() -> argparse.ArgumentParser:
     parity.add_argument("--golden-only", action="store_true", help="skip the live upstream module even if installed")
     parity.add_argument("-v", "--verbose", action="store_true", help="list every difference of a failed check")
     parity.set_defaults(handler=_parity)
+    enable = commands.add_parser(
+        "enable",
+        help="log every Ultralytics training to Neptune, `yolo train` and DDP workers included",
+        description="Switch automatic registration on for this user (a settings file the start-up hook reads; "
+        "ULTRALYTICS_NEPTUNE=0 or 1 in the environment wins over it).",
+    )
+    enable.add_argument("--extended", action="store_true", help="in extended mode")
+    enable.set_defaults(handler=_enable)
+    commands.add_parser("disable", help="switch automatic registration off").set_defaults(handler=_disable)
+    commands.add_parser(
+        "status", help="show versions, switches, mode, project and where offline data goes"
+    ).set_defaults(handler=_status)
     return parser
 
 

@@ -142,7 +142,7 @@ def describe(op: dict | None) -> str:
     if op is None:
         return "nothing"
     details = {key: value for key, value in _comparable(op).items() if key not in ("type", "path")}
-    if "values" in details and len(details["values"]) == 1:
+    if op["type"].startswith("Log") and len(details.get("values", [])) == 1:  # one point of a series
         value = details.pop("values")[0]
         details = {"value": value.get("value"), "step": value.get("step"), **details}
     text = ", ".join(f"{key}={value!r}" for key, value in details.items())

@@ -10,8 +10,6 @@ revision of the file.
 from __future__ import annotations
 
 import hashlib
-import struct
-import zlib
 from collections import defaultdict
 from contextlib import contextmanager
 from functools import lru_cache
@@ -19,10 +17,10 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from ultralytics_neptune.testing.recording import VALIDATOR_EVENTS, Recording, decode
+from ultralytics_neptune.testing.synthetic_png import banded_png
 
 PATH_FIELDS = frozenset({"best", "last", "wdir"})
-CHANNELS = {"L": 1, "RGB": 3, "RGBA": 4}
-PNG_COLOR_TYPES = {1: 0, 3: 2, 4: 6}
+CHANNELS = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}
 
 
 class ReplayValidator:
@@ -109,39 +107,10 @@ def _plot_registry(save_dir: Path, relative_paths: list) -> dict:
     return {save_dir / path: {"data": None, "timestamp": 0.0} for path in relative_paths}
 
 
-def _stored_zlib(data: bytes) -> bytes:
-    """A zlib stream of stored (uncompressed) blocks: the same bytes whatever zlib is installed."""
-    blocks = [data[start : start + 65535] for start in range(0, len(data), 65535)] or [b""]
-    out = [b"\x78\x01"]
-    for index, block in enumerate(blocks):
-        final = 1 if index == len(blocks) - 1 else 0
-        out.append(struct.pack("<BHH", final, len(block), len(block) ^ 0xFFFF) + block)
-    out.append(struct.pack(">I", zlib.adler32(data)))
-    return b"".join(out)
-
-
-def _png_chunk(kind: bytes, payload: bytes) -> bytes:
-    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
-
-
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=32)
 def synthetic_png(width: int, height: int, channels: int, seed: int) -> bytes:
-    """A deterministic PNG image: diagonal bands that differ by seed and channel."""
-    import numpy as np
-
-    y, x = np.mgrid[0:height, 0:width]
-    planes = [((x * 3 + y * 5 + channel * 85 + seed) % 256) for channel in range(channels)]
-    pixels = np.stack(planes, axis=-1).astype(np.uint8).reshape(height, width * channels)
-    rows = np.concatenate([np.zeros((height, 1), np.uint8), pixels], axis=1)  # filter type 0 on every row
-    header = struct.pack(">IIBBBBB", width, height, 8, PNG_COLOR_TYPES[channels], 0, 0, 0)
-    return b"".join(
-        [
-            b"\x89PNG\r\n\x1a\n",
-            _png_chunk(b"IHDR", header),
-            _png_chunk(b"IDAT", _stored_zlib(rows.tobytes())),
-            _png_chunk(b"IEND", b""),
-        ]
-    )
+    """A deterministic PNG of the recorded size (see ``synthetic_png.banded_png``)."""
+    return banded_png(width, height, channels, seed)
 
 
 def synthetic_bytes(relative_path: str, spec: dict) -> bytes:
