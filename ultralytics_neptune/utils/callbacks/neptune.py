@@ -256,16 +256,15 @@ def _extended_init_arguments(trainer, session: _Session, init_run_kwargs: dict) 
     arguments["project"] = (
         init_run_kwargs.get("project") or os.environ.get("NEPTUNE_PROJECT") or session.era.default_name
     )
-    session.state_file = Path(trainer.wdir if hasattr(trainer, "wdir") else Path(trainer.save_dir) / "weights")
-    session.state_file = session.state_file / RUN_STATE_FILE
+    session.state_file = Path(getattr(trainer, "wdir", None) or Path(trainer.save_dir) / "weights") / RUN_STATE_FILE
     previous = _read_run_state(session.state_file) if getattr(trainer.args, "resume", False) else None
     if previous and "custom_run_id" not in init_run_kwargs and "with_id" not in init_run_kwargs:
         session.state = {"last_steps": {}, **previous}
         session.resumed = True
         arguments["custom_run_id"] = previous["custom_run_id"]
-    else:
-        arguments.setdefault("custom_run_id", init_run_kwargs.get("custom_run_id") or uuid.uuid4().hex)
-    session.state["custom_run_id"] = arguments["custom_run_id"]
+    elif "with_id" not in init_run_kwargs:  # the user resumes a run by its Neptune id: no custom id beside it
+        arguments.setdefault("custom_run_id", uuid.uuid4().hex)
+    session.state["custom_run_id"] = arguments.get("custom_run_id")
     return arguments
 
 
