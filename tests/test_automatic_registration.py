@@ -14,7 +14,7 @@ from run_checks import outside_pytest
 import _ultralytics_neptune_startup as startup
 from ultralytics_neptune.offline import read_offline_runs
 from ultralytics_neptune.switch import hook_installed, save_settings
-from ultralytics_neptune.synthetic import make_detection_dataset, offline_environment
+from ultralytics_neptune.synthetic import make_detection_dataset, offline_environment, write_ultralytics_settings
 
 needs_hook = pytest.mark.skipif(
     hook_installed() is None,
@@ -26,8 +26,11 @@ needs_hook = pytest.mark.skipif(
 def environment(tmp_path):
     """A subprocess environment: offline Ultralytics, Neptune offline into tmp_path, no user settings."""
     env = {k: v for k, v in outside_pytest().items() if not k.startswith(("ULTRALYTICS_NEPTUNE", "NEPTUNE_"))}
+    write_ultralytics_settings(tmp_path)  # runs under tmp_path, wherever the tox environment lies
     env.update(offline_environment(tmp_path))
     env.update(
+        # releases before 8.3.x call torch.load without weights_only, which torch >= 2.6 refuses for their checkpoints
+        TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD="1",
         NEPTUNE_MODE="offline",
         NEPTUNE_DATA_DIRECTORY=str(tmp_path / ".neptune"),
         ULTRALYTICS_NEPTUNE_SETTINGS=str(tmp_path / "no-settings.json"),

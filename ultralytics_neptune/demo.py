@@ -25,7 +25,7 @@ def run_demo(
 
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    apply_offline_environment(out)
+    apply_offline_environment(out, settings=True)
     neptune_data = out / ".neptune"
     os.environ["NEPTUNE_DATA_DIRECTORY"] = str(neptune_data)
     data = out / "dataset" / "data.yaml"

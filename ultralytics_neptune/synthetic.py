@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 CLASS_NAMES = ("square", "bar")
@@ -71,8 +73,38 @@ def offline_environment(workdir: Path | str) -> dict:
     }
 
 
-def apply_offline_environment(workdir: Path | str) -> dict:
-    """Set ``offline_environment(workdir)`` in this process (before Ultralytics is imported); return it."""
+SETTINGS_SCRIPT = """
+import sys
+from ultralytics.utils import SETTINGS
+wanted = {"runs_dir": sys.argv[1], "sync": False, "neptune": False}
+SETTINGS.update({key: value for key, value in wanted.items() if key in SETTINGS})
+"""
+
+
+def write_ultralytics_settings(workdir: Path | str) -> None:
+    """Give the settings under workdir its runs folder, no analytics and no built-in Neptune callback.
+
+    Ultralytics reads them when it is imported, so this runs in a separate process. Left to itself, a new settings
+    file puts runs next to the git checkout that holds the installed package (a tox environment inside a clone,
+    say), not in the working directory. A setting the installed release does not know is left out.
+    """
+    workdir = Path(workdir).resolve()
+    marker = workdir / "yolo-config" / "prepared-by-ultralytics-neptune"
+    if marker.exists():
+        return
+    environment = {**os.environ, **offline_environment(workdir)}
+    subprocess.run([sys.executable, "-c", SETTINGS_SCRIPT, str(workdir / "runs")], check=True, env=environment)
+    marker.touch()
+
+
+def apply_offline_environment(workdir: Path | str, settings: bool = False) -> dict:
+    """Set ``offline_environment(workdir)`` in this process (before Ultralytics is imported); return it.
+
+    With ``settings``, also write Ultralytics settings that keep its runs under workdir (see
+    ``write_ultralytics_settings``).
+    """
     environment = offline_environment(workdir)
     os.environ.update(environment)
+    if settings:
+        write_ultralytics_settings(workdir)
     return environment

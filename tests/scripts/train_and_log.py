@@ -26,7 +26,7 @@ sys.addaudithook(refuse_network)
 
 from ultralytics_neptune.synthetic import apply_offline_environment, make_detection_dataset  # noqa: E402
 
-apply_offline_environment(workdir)
+apply_offline_environment(workdir, settings=True)
 os.environ["NEPTUNE_DATA_DIRECTORY"] = str(workdir / ".neptune")
 data = make_detection_dataset(workdir / "dataset")
 os.chdir(workdir)

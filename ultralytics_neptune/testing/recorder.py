@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -153,36 +152,18 @@ def _versions() -> dict:
     return versions
 
 
-SETTINGS_SCRIPT = """
-import sys
-from ultralytics.utils import SETTINGS
-wanted = {"runs_dir": sys.argv[1], "sync": False, "neptune": False}
-SETTINGS.update({key: value for key, value in wanted.items() if key in SETTINGS})
-"""
-
-
-def prepare_settings(workdir: Path) -> None:
-    """Write the settings of the recording before Ultralytics is imported here (it reads runs_dir at import).
-
-    Runs go under workdir (by default old releases put them in the git checkout holding the package), with no
-    analytics and no built-in Neptune run; a setting the release does not know is left out.
-    """
-    subprocess.run([sys.executable, "-c", SETTINGS_SCRIPT, str(workdir / "runs")], check=True)
-
-
 def record_training(workdir: Path, epochs: int = 3, imgsz: int = 64, batch: int = 4, images: int = 8) -> Recording:
     """Train yolov8n.yaml on a synthetic dataset in workdir (the current directory during training)."""
     from ultralytics_neptune.synthetic import apply_offline_environment, make_detection_dataset
 
     workdir = Path(workdir).resolve()
-    apply_offline_environment(workdir)
+    apply_offline_environment(workdir, settings=True)
     # releases before 8.3.x call torch.load without weights_only, which torch >= 2.6 refuses for their checkpoints
     os.environ.setdefault("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
     # a user's training, not Ultralytics' test mode (which it enters when started from a pytest test)
     os.environ.pop("PYTEST_CURRENT_TEST", None)
     data = make_detection_dataset(workdir / "dataset", images=images)
     os.chdir(workdir)
-    prepare_settings(workdir)
     from ultralytics import YOLO
     from ultralytics.utils.callbacks.base import default_callbacks
 
