@@ -1,12 +1,14 @@
-"""Start-up hook of ultralytics-neptune, run in every Python process by ``ultralytics_neptune_startup.pth``.
+"""Start-up hook of ultralytics-neptune, imported at interpreter start by ``ultralytics_neptune_startup.pth``.
 
 Automatic registration (``ULTRALYTICS_NEPTUNE=1``, or ``ultralytics-neptune enable``) gives every Ultralytics
 trainer the Neptune callbacks, in any process: ``yolo train``, scripts, DDP workers. It works through
 Ultralytics' own integration point: ``add_integration_callbacks`` is wrapped when ``ultralytics.utils.callbacks``
 is first imported, so our callbacks reach exactly the trainers (and ranks) the built-in ones reached.
 
-It must stay cheap: it imports only ``os`` and ``sys``, reads one environment variable or one small file, and
-imports nothing of Ultralytics, torch, neptune or ultralytics_neptune until a trainer is created.
+It must stay cheap. The ``.pth`` line itself imports this module only when the switch could be on (the environment
+variable is set, or the settings file exists; it computes the same path as ``settings_path``), so an unrelated
+process pays one ``os.path.exists``. This module imports only ``os`` and ``sys``, and nothing of Ultralytics, torch,
+neptune or ultralytics_neptune until a trainer is created.
 """
 
 import os

@@ -195,9 +195,10 @@ def startup_table(startup: dict) -> list:
     for probe, label in (("hook_off", "switch off"), ("hook_on", "switch on")):
         samples = startup.get(probe, [])
         if samples and all(r["hook"] is not None for r in samples):
+            how = "the `.pth` line" if probe == "hook_off" else "the `.pth` line's import of the hook (`-X importtime`)"
             rows.append(
                 (
-                    f"start-up hook in every interpreter (`-X importtime`), {label}",
+                    f"start-up hook, {label}: {how}",
                     [r["hook"] for r in samples],
                     samples,
                 )

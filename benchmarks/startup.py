@@ -9,9 +9,8 @@ importing the upstream module, which imports the client.
 Run as ``python -m benchmarks.startup PROBE``; it prints one JSON line. Only the standard library is imported
 before the timed imports.
 
-The start-up hook (the ``.pth`` file that makes automatic registration work) runs in every interpreter; its cost
-is read from ``python -X importtime -c pass``, with the switch off (no environment variable, no settings file: what
-every unrelated Python process pays) and on.
+The start-up hook (the ``.pth`` file that makes automatic registration work) runs in every interpreter: with the
+switch off (no environment variable, no settings file: what every unrelated Python process pays) and on.
 """
 
 from __future__ import annotations
@@ -70,25 +69,42 @@ def sample(probe: str, environment: dict, cwd: Path) -> dict:
     return fresh_process("benchmarks.startup", [probe], cwd, environment)
 
 
+PTH_LINE_TIMING = """
+import json, sys, timeit
+code = compile(open(sys.argv[1]).read(), "ultralytics_neptune_startup.pth", "exec")
+runs = timeit.repeat(lambda: exec(code, {}), number=200, repeat=5)
+print(json.dumps({"hook": min(runs) / 200, "imported": "_ultralytics_neptune_startup" in sys.modules}))
+"""
+
+
 def hook_sample(switch: str | None, environment: dict, cwd: Path) -> dict:
-    """The start-up hook's import time in a fresh ``python -c pass`` (None where no hook is installed)."""
+    """What the start-up hook costs a fresh interpreter (None where it is not installed).
+
+    Switch off, the ``.pth`` line runs alone (one ``os.path.exists``): it is timed by executing the installed line.
+    Switch on, the line imports the hook module: its import time is read from ``python -X importtime``.
+    """
+    from ultralytics_neptune.switch import hook_installed
+
+    pth = hook_installed()
+    if pth is None:
+        return {"hook": None, "neptune_imported": False}
     env = {k: v for k, v in {**os.environ, **environment}.items() if k != "ULTRALYTICS_NEPTUNE"}
     env["ULTRALYTICS_NEPTUNE_SETTINGS"] = str(cwd / "no-such-settings.json")
-    if switch is not None:
-        env["ULTRALYTICS_NEPTUNE"] = switch
+    if switch is None:
+        completed = subprocess.run(
+            [sys.executable, "-c", PTH_LINE_TIMING, str(pth)], env=env, cwd=cwd, capture_output=True, text=True
+        )
+        result = json.loads(completed.stdout)
+        return {"hook": result["hook"], "module_imported": result["imported"], "neptune_imported": False}
+    env["ULTRALYTICS_NEPTUNE"] = switch
     completed = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", "pass"],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
+        [sys.executable, "-X", "importtime", "-c", "pass"], env=env, cwd=cwd, capture_output=True, text=True
     )
     for line in completed.stderr.splitlines():
         fields = [field.strip() for field in line.split("|")]
         if len(fields) == 3 and fields[2] == HOOK_MODULE:
             return {"hook": int(fields[1]) * 1e-6, "neptune_imported": False}
-    return {"hook": None, "neptune_imported": False}
+    raise RuntimeError(f"the start-up hook did not load with the switch on:\n{completed.stderr[-3000:]}")
 
 
 def measure(rounds: int, environment: dict, cwd: Path, log=print) -> dict:

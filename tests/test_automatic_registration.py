@@ -82,6 +82,24 @@ def test_the_environment_variable_wins_over_the_settings_file(monkeypatch, tmp_p
     assert startup.switch()[0] is False
 
 
+def test_the_pth_line_looks_for_the_settings_file_the_hook_reads(monkeypatch, tmp_path):
+    from pathlib import Path
+
+    line = (Path(startup.__file__).parent / "ultralytics_neptune_startup.pth").read_text()
+    for variables in (
+        {"ULTRALYTICS_NEPTUNE_SETTINGS": str(tmp_path / "s.json")},
+        {"XDG_CONFIG_HOME": str(tmp_path)},
+        {},
+    ):
+        for name in ("ULTRALYTICS_NEPTUNE_SETTINGS", "XDG_CONFIG_HOME"):
+            monkeypatch.delenv(name, raising=False)
+        for name, value in variables.items():
+            monkeypatch.setenv(name, value)
+        scope: dict = {}
+        exec(line.replace('and __import__("_ultralytics_neptune_startup")', ""), scope)
+        assert scope["settings"] == startup.settings_path()
+
+
 def test_an_unreadable_settings_file_means_off(monkeypatch, tmp_path):
     monkeypatch.delenv("ULTRALYTICS_NEPTUNE", raising=False)
     (tmp_path / "settings.json").write_text("{not json")
@@ -93,7 +111,7 @@ def test_an_unreadable_settings_file_means_off(monkeypatch, tmp_path):
 
 
 @needs_hook
-def test_with_the_switch_off_only_the_hook_is_imported(environment, tmp_path):
+def test_with_the_switch_off_nothing_of_ours_is_imported(environment, tmp_path):
     imported = python(
         """
         import json, sys
@@ -104,7 +122,7 @@ def test_with_the_switch_off_only_the_hook_is_imported(environment, tmp_path):
         environment,
         tmp_path,
     )
-    assert json.loads(imported) == [["_ultralytics_neptune_startup"], False]
+    assert json.loads(imported) == [[], False]
 
 
 @needs_hook
