@@ -36,3 +36,19 @@ def close_figures():
 
     if "matplotlib.pyplot" in sys.modules:
         sys.modules["matplotlib.pyplot"].close("all")
+
+
+@pytest.fixture
+def broken_step(monkeypatch):
+    """Make the parity suite load a copy of our module that logs every series one step late."""
+    from ultralytics_neptune.testing import parity
+
+    load_our_module = parity.load_our_module
+
+    def broken_module():
+        module = load_our_module()
+        original = module._log_scalars
+        module._log_scalars = lambda scalars, step=0, **options: original(scalars, step + 1, **options)
+        return module
+
+    monkeypatch.setattr(parity, "load_our_module", broken_module)

@@ -22,20 +22,6 @@ def rows(output: str, name: str) -> list:
     return [line for line in output.splitlines() if line.startswith(name + " ")]
 
 
-@pytest.fixture
-def broken_step(monkeypatch):
-    """Our module logging every series one step late."""
-    load_our_module = parity.load_our_module
-
-    def broken_module():
-        module = load_our_module()
-        original = module._log_scalars
-        module._log_scalars = lambda scalars, step=0, **options: original(scalars, step + 1, **options)
-        return module
-
-    monkeypatch.setattr(parity, "load_our_module", broken_module)
-
-
 @pytest.fixture(scope="module")
 def golden_report():
     """The exit code and output of `ultralytics-neptune parity --golden-only`, run once for the module."""
