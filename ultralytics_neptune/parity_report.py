@@ -13,6 +13,7 @@ The table shows one row per check with the first difference; the exit code is 1 
 from __future__ import annotations
 
 import atexit
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -141,6 +142,7 @@ def run_parity(names: list | None = None, live: bool = True, verbose: bool = Fal
         settings = tempfile.mkdtemp(prefix="ultralytics-neptune-parity-settings-")
         atexit.register(shutil.rmtree, settings, ignore_errors=True)
         apply_offline_environment(settings)
+        os.environ["YOLO_VERBOSE"] = "False"  # no "Creating new Ultralytics Settings" lines above the table
     from ultralytics_neptune.testing.parity import installed_ultralytics, upstream_module_path
 
     installed = installed_ultralytics()
