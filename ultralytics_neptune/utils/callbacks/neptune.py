@@ -371,7 +371,7 @@ def on_train_epoch_end(trainer) -> None:
     _log_scalars(getattr(trainer, "lr", None) or {}, step)
     if trainer.epoch == 1:
         _log_images(_glob_images(trainer.save_dir, "train_batch*.jpg"), "Mosaic")
-    if _session.extended:
+    if _session.extended:  # saved here too: a crash before fit end reruns this epoch, whose steps are now logged
         _save_run_state()
 
 
