@@ -78,7 +78,7 @@ class Upstream(Contestant):
         self.module = None
 
     def start(self, save_dir: Path) -> tuple[dict, object]:
-        from ultralytics_neptune.testing.upstream import load_upstream_module
+        from ultralytics_neptune.verification.upstream import load_upstream_module
 
         self.module = load_upstream_module()
         return self.module.callbacks, None

@@ -72,7 +72,7 @@ def use_compressed_images(cache: Path) -> str:
     2400x1200 results.png weighs 11 MB instead of the real run's 200 KB, which would distort every tracker that
     reads, decodes or copies the files. The pixels stay the same. Returns a note for the results.
     """
-    replay = importlib.import_module("ultralytics_neptune.testing.replay")  # the module, not its replay()
+    replay = importlib.import_module("ultralytics_neptune.verification.replay")  # the module, not its replay()
     if getattr(replay.synthetic_bytes, "compressed", False):
         return IMAGES_RECOMPRESSED
     stored = replay.synthetic_bytes

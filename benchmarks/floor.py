@@ -81,8 +81,8 @@ def record_calls(scenario, workdir: Path) -> CallLog:
 
     from benchmarks.scenario import BenchTrainer
     from ultralytics_neptune import neptune_callbacks
-    from ultralytics_neptune.testing.parity import closing_new_figures, fake_client
-    from ultralytics_neptune.testing.replay import replay
+    from ultralytics_neptune.verification.parity import closing_new_figures, fake_client
+    from ultralytics_neptune.verification.replay import replay
 
     log = CallLog()
     save_dir = Path(tempfile.mkdtemp(prefix="record-calls-", dir=workdir)).resolve()

@@ -104,7 +104,7 @@ def replay_once(contestant, scenario: Scenario, workdir: Path, after_replay=None
     """
     import matplotlib.pyplot as plt
 
-    from ultralytics_neptune.testing.replay import replay
+    from ultralytics_neptune.verification.replay import replay
 
     save_dir = Path(tempfile.mkdtemp(prefix=f"{contestant.key}-", dir=workdir)).resolve() / "train"
     save_dir.mkdir()

@@ -71,7 +71,7 @@ def probe(key: str, epochs: int, workdir: Path) -> dict:
 
     from benchmarks.contestants import real_neptune
     from benchmarks.scenario import BenchTrainer, load_scenario, set_peer_model
-    from ultralytics_neptune.testing.replay import replay
+    from ultralytics_neptune.verification.replay import replay
 
     scenario = load_scenario(epochs)
     if key == "tensorboard":

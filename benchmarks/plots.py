@@ -32,7 +32,7 @@ class PlotCosts:
 
 def final_plots(scenario, workdir: Path) -> tuple[Path, list]:
     """Replay the scenario without callbacks; return its save_dir and the plots uploaded at train end."""
-    from ultralytics_neptune.testing.replay import replay
+    from ultralytics_neptune.verification.replay import replay
 
     save_dir = Path(tempfile.mkdtemp(prefix="plots-", dir=workdir)).resolve() / "train"
     trainer = replay(scenario.recording, {}, save_dir)
@@ -62,7 +62,7 @@ def _upload_all(upstream, plots: list, redraw: bool) -> float:
 
 def measure(scenario, rounds: int, workdir: Path, log=print) -> PlotCosts:
     """Interleaved rounds of both ways with the ``neptune`` now in sys.modules (the real client, offline)."""
-    from ultralytics_neptune.testing.upstream import load_upstream_module
+    from ultralytics_neptune.verification.upstream import load_upstream_module
 
     save_dir, plots = final_plots(scenario, workdir)
     upstream = load_upstream_module()
@@ -84,8 +84,8 @@ def _uploaded_sizes(plots: list) -> dict:
     """The pixel size of results.png as each way uploads it, read from a fake client's record of the upload."""
     from PIL import Image
 
-    from ultralytics_neptune.testing.parity import fake_client
-    from ultralytics_neptune.testing.upstream import load_upstream_module
+    from ultralytics_neptune.verification.parity import fake_client
+    from ultralytics_neptune.verification.upstream import load_upstream_module
 
     results = next((path for path in plots if path.name == "results.png"), plots[0])
     with fake_client() as fake:

@@ -21,7 +21,6 @@ PACKAGES = (
     "mlflow",
     "wandb",
 )
-NEPTUNE_EVENTS = ("on_pretrain_routine_start", "on_train_epoch_end", "on_fit_epoch_end", "on_val_end", "on_train_end")
 PHASES = (("start", "run start"), ("per_epoch", "ordinary epoch"), ("end", "run end"), ("whole_run", "whole run"))
 PARITY, EXTENDED, UPSTREAM, FLOOR = "ours (parity)", "ours (extended)", "upstream", "floor"
 PEERS = ("TensorBoard", "MLflow", "W&B")
@@ -47,6 +46,13 @@ class Results:
     checks: list  # lines: what was checked before timing, and the outcome
     seconds: float = 0.0
     notes: list = field(default_factory=list)
+
+
+def neptune_events() -> list:
+    """The events our callbacks log at, as registration reads them from the drop-in module."""
+    from ultralytics_neptune.registration import events, parity_module
+
+    return events(parity_module())
 
 
 def seconds_text(value: float) -> str:
@@ -112,7 +118,7 @@ def per_event_table(measurements: Measurements, extended: bool) -> list:
     names = (PARITY, EXTENDED, UPSTREAM, FLOOR)
     header = ["event", *names, "parity ÷ upstream", "parity ÷ floor", "extended ÷ upstream"]
     lines = [_row(header), _row(["---"] * len(header))]
-    events = [event for event in NEPTUNE_EVENTS if event in measurements.events(PARITY)]
+    events = [event for event in neptune_events() if event in measurements.events(PARITY)]
     if extended:
         events += [event for event in measurements.events(EXTENDED) if event not in events]
     for event in events:
@@ -277,7 +283,7 @@ def event_targets(results: Results) -> list:
     pairs = [(other, target, client) for other, target in targets for client in ("real", "fake")]
     header = ["event", *(f"parity ÷ {other} ({client} client)" for other, _, client in pairs)]
     lines = [_row(header), _row(["---"] * len(header))]
-    for event in NEPTUNE_EVENTS:
+    for event in neptune_events():
         cells = [f"`{event}`"]
         for other, target, client in pairs:
             measurements = results.real if client == "real" else results.fake
@@ -439,7 +445,7 @@ def render(results: Results, command: str, started: str) -> str:
         "",
         "## Notes",
         "",
-        "- The fake client (`ultralytics_neptune.testing.fake_neptune`) checks every call as the real one does, "
+        "- The fake client (`ultralytics_neptune.verification.fake`) checks every call as the real one does, "
         "keeps operations in memory and hashes every uploaded file and figure: its appends are cheaper than the "
         "real client's (which writes each operation to disk offline), its uploads dearer. It shows our logic's "
         "share next to a cheap client; the real client's numbers are what a training pays.",

@@ -70,9 +70,9 @@ def main(argv: list | None = None) -> int:
     from benchmarks.report import Results, render
     from benchmarks.scenario import RECORDING, load_scenario, set_peer_model
     from ultralytics_neptune.synthetic import offline_environment
-    from ultralytics_neptune.testing.parity import fake_client
-    from ultralytics_neptune.testing.upstream import upstream_module_path
     from ultralytics_neptune.trace import Trace
+    from ultralytics_neptune.verification.parity import fake_client
+    from ultralytics_neptune.verification.upstream import upstream_module_path
 
     if upstream_module_path() is None:
         import ultralytics

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 
-from ultralytics_neptune.testing.recording import Recording, load_bundled
-from ultralytics_neptune.testing.replay import ReplayTrainer, ReplayValidator
+from ultralytics_neptune.verification.recording import Recording, load_bundled
+from ultralytics_neptune.verification.replay import ReplayTrainer, ReplayValidator
 
 RECORDING = "ultralytics-8.4.131"
 EPOCHS = 100

@@ -83,7 +83,7 @@ def hook_sample(switch: str | None, environment: dict, cwd: Path) -> dict:
     Switch off, the ``.pth`` line runs alone (one ``os.path.exists``): it is timed by executing the installed line.
     Switch on, the line imports the hook module: its import time is read from ``python -X importtime``.
     """
-    from ultralytics_neptune.switch import hook_installed
+    from ultralytics_neptune.status import hook_installed
 
     pth = hook_installed()
     if pth is None:

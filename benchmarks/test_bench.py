@@ -40,7 +40,7 @@ def calls(scenario, workdir):
 
 @pytest.fixture
 def fake():
-    from ultralytics_neptune.testing.parity import fake_client
+    from ultralytics_neptune.verification.parity import fake_client
 
     with fake_client() as fake:
         yield fake
@@ -105,7 +105,7 @@ def _contestant(key: str, calls):
 @pytest.mark.parametrize("key", ["parity", "extended", "upstream", "floor"])
 def test_event_cost(benchmark, key, event, scenario, calls, workdir, fake):
     """One call of an epoch event, on the state of the last epoch of a replayed training, fake client."""
-    from ultralytics_neptune.testing.replay import replay
+    from ultralytics_neptune.verification.replay import replay
 
     contestant = _contestant(key, calls)
     save_dir = workdir / f"event-{key}-{event}" / "train"

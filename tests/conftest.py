@@ -22,6 +22,15 @@ def neptune_module():
     module.run = None
 
 
+@pytest.fixture
+def parity_callbacks(neptune_module):
+    """The event functions of our module as registration adds them in parity mode (its guard is closed under pytest,
+    so its ``callbacks`` dict is empty here)."""
+    from ultralytics_neptune.registration import event_callbacks
+
+    return event_callbacks(neptune_module, neptune_module)
+
+
 @pytest.fixture(scope="session")
 def latest_recording(neptune_recordings):
     """The recording of the newest Ultralytics bundled."""
@@ -41,7 +50,7 @@ def close_figures():
 @pytest.fixture
 def broken_step(monkeypatch):
     """Make the parity suite load a copy of our module that logs every series one step late."""
-    from ultralytics_neptune.testing import parity
+    from ultralytics_neptune.verification import parity
 
     load_our_module = parity.load_our_module
 

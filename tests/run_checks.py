@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 
-from ultralytics_neptune.eras import parse_version
 from ultralytics_neptune.offline import OfflineRun
+from ultralytics_neptune.releases import parse_version
 
 EPOCHS = 3
 

@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 from run_checks import outside_pytest
 
-import _ultralytics_neptune_startup as startup
 from ultralytics_neptune.offline import read_offline_runs
-from ultralytics_neptune.switch import hook_installed, save_settings
+from ultralytics_neptune.status import hook_installed
 from ultralytics_neptune.synthetic import make_detection_dataset, offline_environment, write_ultralytics_settings
 
 needs_hook = pytest.mark.skipif(
@@ -49,62 +48,6 @@ def python(code: str, env: dict, cwd: Path) -> str:
 def last_report(stdout: str) -> str:
     """The last line the code printed itself (the neptune client prints its own lines at exit)."""
     return [line for line in stdout.splitlines() if not line.startswith("[neptune]")][-1]
-
-
-# the switch
-
-
-def test_the_switch_is_off_by_default(monkeypatch, tmp_path):
-    monkeypatch.delenv("ULTRALYTICS_NEPTUNE", raising=False)
-    monkeypatch.setenv("ULTRALYTICS_NEPTUNE_SETTINGS", str(tmp_path / "absent.json"))
-    assert startup.switch() == (False, None)
-
-
-@pytest.mark.parametrize(("value", "enabled"), [("1", True), ("true", True), ("on", True), ("0", False), ("", False)])
-def test_the_environment_variable_turns_it_on_or_off(monkeypatch, value, enabled):
-    monkeypatch.setenv("ULTRALYTICS_NEPTUNE", value)
-    assert startup.switch()[0] is enabled
-
-
-def test_enable_writes_a_settings_file_the_hook_reads(monkeypatch, tmp_path):
-    monkeypatch.delenv("ULTRALYTICS_NEPTUNE", raising=False)
-    monkeypatch.setenv("ULTRALYTICS_NEPTUNE_SETTINGS", str(tmp_path / "settings.json"))
-    save_settings(enabled=True, extended=True)
-    assert startup.switch() == (True, True)
-    save_settings(enabled=False)
-    assert startup.switch() == (False, None)
-
-
-def test_the_environment_variable_wins_over_the_settings_file(monkeypatch, tmp_path):
-    monkeypatch.setenv("ULTRALYTICS_NEPTUNE_SETTINGS", str(tmp_path / "settings.json"))
-    save_settings(enabled=True)
-    monkeypatch.setenv("ULTRALYTICS_NEPTUNE", "0")
-    assert startup.switch()[0] is False
-
-
-def test_the_pth_line_looks_for_the_settings_file_the_hook_reads(monkeypatch, tmp_path):
-    from pathlib import Path
-
-    line = (Path(startup.__file__).parent / "ultralytics_neptune_startup.pth").read_text()
-    for variables in (
-        {"ULTRALYTICS_NEPTUNE_SETTINGS": str(tmp_path / "s.json")},
-        {"XDG_CONFIG_HOME": str(tmp_path)},
-        {},
-    ):
-        for name in ("ULTRALYTICS_NEPTUNE_SETTINGS", "XDG_CONFIG_HOME"):
-            monkeypatch.delenv(name, raising=False)
-        for name, value in variables.items():
-            monkeypatch.setenv(name, value)
-        scope: dict = {}
-        exec(line.replace('and __import__("_ultralytics_neptune_startup")', ""), scope)
-        assert scope["settings"] == startup.settings_path()
-
-
-def test_an_unreadable_settings_file_means_off(monkeypatch, tmp_path):
-    monkeypatch.delenv("ULTRALYTICS_NEPTUNE", raising=False)
-    (tmp_path / "settings.json").write_text("{not json")
-    monkeypatch.setenv("ULTRALYTICS_NEPTUNE_SETTINGS", str(tmp_path / "settings.json"))
-    assert startup.switch() == (False, None)
 
 
 # the hook in a fresh interpreter
@@ -277,19 +220,22 @@ def test_a_rank_above_0_logs_nothing(ddp_worker_script, environment, tmp_path):
     assert not (tmp_path / ".neptune").exists()
 
 
-def test_a_parent_about_to_launch_ddp_workers_starts_no_run(fake_neptune, neptune_module, monkeypatch, tmp_path):
+def test_a_parent_about_to_launch_ddp_workers_starts_no_run(neptune_fake, neptune_module, monkeypatch, tmp_path):
     """From 8.3.184 to 8.3.199 the parent of a DDP launch fired on_pretrain_routine_start as well."""
-    from ultralytics_neptune.testing.replay import ReplayTrainer
+    from ultralytics_neptune.verification.replay import ReplayTrainer
 
     monkeypatch.delenv("LOCAL_RANK", raising=False)
     monkeypatch.delenv("RANK", raising=False)
+    from ultralytics_neptune import neptune_callbacks
+
+    start = neptune_callbacks()["on_pretrain_routine_start"][-1]
     trainer = ReplayTrainer(tmp_path)
     trainer.args.project, trainer.args.name, trainer.args.device = None, "train", "0,1"
-    neptune_module.on_pretrain_routine_start(trainer)
-    assert fake_neptune.runs == []
+    start(trainer)
+    assert neptune_fake.runs == []
     trainer.args.device = "0"
-    neptune_module.on_pretrain_routine_start(trainer)
-    assert len(fake_neptune.runs) == 1
+    start(trainer)
+    assert len(neptune_fake.runs) == 1
 
 
 # no double logging where Ultralytics still has its own callback
@@ -297,7 +243,7 @@ def test_a_parent_about_to_launch_ddp_workers_starts_no_run(fake_neptune, neptun
 
 @needs_hook
 def test_with_the_builtin_callback_enabled_a_training_starts_one_run(environment, tmp_path, dataset):
-    from ultralytics_neptune.testing.upstream import upstream_module_path
+    from ultralytics_neptune.verification.upstream import upstream_module_path
 
     if upstream_module_path() is None:
         pytest.skip("this Ultralytics (8.4.132+) has no built-in Neptune callback to clash with; 8.4.131's env runs it")

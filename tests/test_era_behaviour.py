@@ -4,9 +4,9 @@ and 2). The parity tests prove each of these traces equals the upstream module's
 
 import pytest
 
-from ultralytics_neptune.testing import parity
-from ultralytics_neptune.testing.recording import load_bundled
 from ultralytics_neptune.trace import Trace, diff_traces
+from ultralytics_neptune.verification import parity
+from ultralytics_neptune.verification.recording import load_bundled
 
 CURVES = {"F1_curve", "PR_curve", "P_curve", "R_curve"}
 RENAMED_CURVES = {f"Box{curve}" for curve in CURVES}

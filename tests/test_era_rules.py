@@ -1,23 +1,42 @@
 """The golden traces pin every era rule: changing one rule of the era table fails exactly the recorded releases the
 rule governs, and no other."""
 
-from dataclasses import replace
-
 import pytest
 
-from ultralytics_neptune import eras
-from ultralytics_neptune.testing import parity
-from ultralytics_neptune.testing.recording import bundled_recordings, load_bundled
+from ultralytics_neptune.registration import parity_module
+from ultralytics_neptune.verification import parity
+from ultralytics_neptune.verification.recording import bundled_recordings, load_bundled
 
-YOLOV8, FIXED_ULTRALYTICS, TRAINER_PLOTS = eras.ERAS
+YOLOV8, FIXED_ULTRALYTICS, TRAINER_PLOTS = parity_module().ERAS
+FIXED_PLOTS = parity_module().FIXED_PLOTS
+
+
+def replace(era: tuple, first=None, default_name=None) -> tuple:
+    return (first or era[0], default_name or era[1], era[2])
+
+
+def changing(name: str, value):
+    """Make the parity suite load copies of our module with one table changed."""
+
+    def change(monkeypatch):
+        load_our_module = parity.load_our_module
+
+        def changed_module():
+            module = load_our_module()
+            setattr(module, name, value)
+            return module
+
+        monkeypatch.setattr(parity, "load_our_module", changed_module)
+
+    return change
 
 
 def with_eras(*changed):
-    return lambda monkeypatch: monkeypatch.setattr(eras, "ERAS", changed)
+    return changing("ERAS", changed)
 
 
 def with_fixed_plots(*names):
-    return lambda monkeypatch: monkeypatch.setattr(eras, "FIXED_PLOT_FILES", names)
+    return changing("FIXED_PLOTS", names)
 
 
 RULE_CHANGES = {
@@ -26,29 +45,22 @@ RULE_CHANGES = {
         {"ultralytics-8.1.47", "ultralytics-8.3.8"},
     ),
     "default name Ultralytics from 8.3.162 instead of 8.3.9": (
-        with_eras(YOLOV8, replace(FIXED_ULTRALYTICS, first="8.3.162"), TRAINER_PLOTS),
+        with_eras(YOLOV8, replace(FIXED_ULTRALYTICS, first=(8, 3, 162)), TRAINER_PLOTS),
         {"ultralytics-8.3.161"},
     ),
     "fixed plot list without results.png": (
-        with_fixed_plots(*(name for name in eras.FIXED_PLOT_FILES if name != "results.png")),
+        with_fixed_plots(*(name for name in FIXED_PLOTS if name != "results.png")),
         {"ultralytics-8.1.47", "ultralytics-8.3.8", "ultralytics-8.3.161", "ultralytics-8.3.234"},
     ),
     "fixed plot list without the curves": (
-        with_fixed_plots(*(name for name in eras.FIXED_PLOT_FILES if not name.endswith("_curve.png"))),
+        with_fixed_plots(*(name for name in FIXED_PLOTS if not name.endswith("_curve.png"))),
         {"ultralytics-8.3.161"},
     ),
     "plots from the trainer from 8.4.0 instead of 8.3.235": (
-        with_eras(YOLOV8, FIXED_ULTRALYTICS, replace(TRAINER_PLOTS, first="8.4.0")),
+        with_eras(YOLOV8, FIXED_ULTRALYTICS, replace(TRAINER_PLOTS, first=(8, 4, 0))),
         {"ultralytics-8.3.253"},
     ),
 }
-
-
-@pytest.fixture(autouse=True)
-def fresh_era_lookup():
-    eras.era_for.cache_clear()
-    yield
-    eras.era_for.cache_clear()
 
 
 def fails(name: str, workdir) -> bool:

@@ -1,34 +1,41 @@
+"""The era table of the drop-in module: which release logged what, as data."""
+
 import pytest
 
-from ultralytics_neptune.eras import ERAS, FIXED_PLOT_FILES, era_for, has_upstream_module, parse_version
+from ultralytics_neptune.releases import has_upstream_module, parse_version
 
 
 @pytest.mark.parametrize(
-    ("version", "default_name", "plot_source"),
+    ("version", "default_name", "plots"),
     [
         ("8.1.0", "YOLOv8", "fixed"),
         ("8.1.47", "YOLOv8", "fixed"),
         ("8.3.8", "YOLOv8", "fixed"),
         ("8.3.9", "Ultralytics", "fixed"),
         ("8.3.234", "Ultralytics", "fixed"),
-        ("8.3.235", "Ultralytics", "trainer"),
-        ("8.4.131", "Ultralytics", "trainer"),
-        ("8.4.190", "Ultralytics", "trainer"),
+        ("8.3.235", "Ultralytics", "registered"),
+        ("8.4.131", "Ultralytics", "registered"),
+        ("8.4.190", "Ultralytics", "registered"),
     ],
 )
-def test_each_release_gets_the_behaviour_of_its_era(version, default_name, plot_source):
-    era = era_for(version)
-    assert (era.default_name, era.plot_source) == (default_name, plot_source)
+def test_each_release_gets_the_behaviour_of_its_era(neptune_module, version, default_name, plots):
+    assert neptune_module._era(neptune_module._release(version))[1:] == (default_name, plots)
 
 
-def test_releases_below_the_support_floor_are_refused_by_name():
-    with pytest.raises(ValueError, match=r"8\.0\.200 is older than the supported floor 8\.1\.0"):
-        era_for("8.0.200")
+def test_the_installed_release_is_the_one_in_force(neptune_module):
+    import ultralytics
+
+    assert neptune_module._release(ultralytics.__version__) == neptune_module.RELEASE
 
 
-def test_eras_are_listed_oldest_first():
-    firsts = [parse_version(era.first) for era in ERAS]
+def test_eras_are_listed_oldest_first(neptune_module):
+    firsts = [era[0] for era in neptune_module.ERAS]
     assert firsts == sorted(firsts)
+
+
+def test_the_fixed_plot_list_names_the_curves_before_their_rename(neptune_module):
+    assert {"F1_curve.png", "PR_curve.png", "P_curve.png", "R_curve.png"} <= set(neptune_module.FIXED_PLOTS)
+    assert not any(name.startswith("Box") for name in neptune_module.FIXED_PLOTS)
 
 
 @pytest.mark.parametrize(
@@ -46,8 +53,3 @@ def test_a_version_without_numbers_is_an_error():
 @pytest.mark.parametrize(("version", "has_module"), [("8.1.0", True), ("8.4.131", True), ("8.4.132", False)])
 def test_the_callback_was_shipped_until_8_4_131(version, has_module):
     assert has_upstream_module(version) is has_module
-
-
-def test_the_fixed_plot_list_names_the_curves_before_their_rename():
-    assert {"F1_curve.png", "PR_curve.png", "P_curve.png", "R_curve.png"} <= set(FIXED_PLOT_FILES)
-    assert not any(name.startswith("Box") for name in FIXED_PLOT_FILES)

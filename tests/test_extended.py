@@ -6,9 +6,9 @@ import copy
 
 import pytest
 
-from ultralytics_neptune.testing import parity
-from ultralytics_neptune.testing.recording import Recording, bundled_recordings, load_bundled
 from ultralytics_neptune.trace import step_violations
+from ultralytics_neptune.verification import parity
+from ultralytics_neptune.verification.recording import Recording, bundled_recordings, load_bundled
 
 RECORDINGS = list(bundled_recordings())
 
@@ -76,13 +76,13 @@ def test_parity_redraws_plots_at_low_resolution_and_extended_uploads_the_files(t
     assert uploaded["file_path"] == "{save_dir}/results.png" and uploaded["content"]["size"] > 0
 
 
-def test_extended_mode_leaves_no_figure_open(tmp_path, fake_neptune, replay_training, neptune_module):
+def test_extended_mode_leaves_no_figure_open(tmp_path, neptune_fake, neptune_replay, neptune_module):
     import matplotlib.pyplot as plt
 
     from ultralytics_neptune import neptune_callbacks
 
     plt.close("all")
-    replay_training(load_bundled("ultralytics-8.4.131"), neptune_callbacks(extended=True))
+    neptune_replay(load_bundled("ultralytics-8.4.131"), neptune_callbacks(extended=True))
     assert plt.get_fignums() == []
 
 
@@ -134,12 +134,12 @@ def test_extended_mode_takes_the_project_from_neptune_project(tmp_path, monkeypa
     assert extended_trace.init_run["project"] == "team/detection"
 
 
-def test_an_explicit_project_wins_over_neptune_project(fake_neptune, replay_training, neptune_module, monkeypatch):
+def test_an_explicit_project_wins_over_neptune_project(neptune_fake, neptune_replay, neptune_module, monkeypatch):
     from ultralytics_neptune import neptune_callbacks
 
     monkeypatch.setenv("NEPTUNE_PROJECT", "team/detection")
-    replay_training(load_bundled("ultralytics-8.4.131"), neptune_callbacks(extended=True, project="me/mine"))
-    assert fake_neptune.last_run.init_kwargs["project"] == "me/mine"
+    neptune_replay(load_bundled("ultralytics-8.4.131"), neptune_callbacks(extended=True, project="me/mine"))
+    assert neptune_fake.last_run.init_kwargs["project"] == "me/mine"
 
 
 # Fix 3: final evaluation step
@@ -169,25 +169,27 @@ def test_extended_steps_always_increase(name, tmp_path):
 # Fix 5: the run is stopped
 
 
-def test_extended_mode_stops_the_run_at_train_end(fake_neptune, replay_training, neptune_module):
+def test_extended_mode_stops_the_run_at_train_end(neptune_fake, neptune_replay, neptune_module):
     from ultralytics_neptune import neptune_callbacks
 
-    replay_training(load_bundled("ultralytics-8.4.131"), neptune_callbacks(extended=True))
-    assert fake_neptune.last_run.stopped and neptune_module.run is None
+    neptune_replay(load_bundled("ultralytics-8.4.131"), neptune_callbacks(extended=True))
+    assert neptune_fake.last_run.stopped
+    assert neptune_module.run is None  # the parity module's run is not extended mode's
 
 
-def test_a_late_val_end_after_the_run_stopped_is_harmless(fake_neptune, replay_training, neptune_module):
+def test_a_late_val_end_after_the_run_stopped_is_harmless(neptune_fake, neptune_replay, neptune_module):
     from ultralytics_neptune import neptune_callbacks
 
-    trainer = replay_training(load_bundled("ultralytics-8.4.131"), neptune_callbacks(extended=True))
-    operations = len(fake_neptune.last_run.operations)
-    neptune_module.on_val_end(trainer.validator)
-    assert len(fake_neptune.last_run.operations) == operations
+    registered = neptune_callbacks(extended=True)
+    trainer = neptune_replay(load_bundled("ultralytics-8.4.131"), registered)
+    operations = len(neptune_fake.last_run.operations)
+    registered["on_val_end"][0](trainer.validator)
+    assert len(neptune_fake.last_run.operations) == operations
 
 
-def test_parity_keeps_the_run_open_as_upstream_did(fake_neptune, replay_training, neptune_module):
-    replay_training(load_bundled("ultralytics-8.4.131"), neptune_module.callbacks)
-    assert not fake_neptune.last_run.stopped and neptune_module.run is fake_neptune.last_run
+def test_parity_keeps_the_run_open_as_upstream_did(neptune_fake, neptune_replay, neptune_module, parity_callbacks):
+    neptune_replay(load_bundled("ultralytics-8.4.131"), parity_callbacks)
+    assert not neptune_fake.last_run.stopped and neptune_module.run is neptune_fake.last_run
 
 
 def until(recording: Recording, event_name: str, occurrence: int) -> Recording:
@@ -201,14 +203,14 @@ def until(recording: Recording, event_name: str, occurrence: int) -> Recording:
     return Recording(meta=dict(recording.meta), events=recording.events[:cut])
 
 
-def test_a_training_that_ends_by_an_exception_stops_its_run_as_failed(fake_neptune, replay_training, neptune_module):
+def test_a_training_that_ends_by_an_exception_stops_its_run_as_failed(neptune_fake, neptune_replay, neptune_module):
     from ultralytics_neptune import neptune_callbacks
 
-    trainer = replay_training(
+    trainer = neptune_replay(
         until(load_bundled("ultralytics-8.4.131"), "on_fit_epoch_end", 2), neptune_callbacks(extended=True)
     )
     trainer.run_callbacks("teardown")  # what Ultralytics' finally block does when the exception passes
-    run = fake_neptune.last_run
+    run = neptune_fake.last_run
     assert run.stopped
     assert run.operations[-1] == {"type": "AssignBool", "path": ["sys", "failed"], "value": True}
 
@@ -216,35 +218,37 @@ def test_a_training_that_ends_by_an_exception_stops_its_run_as_failed(fake_neptu
 # Fix 6 and 7: defaults and versions
 
 
-def test_extended_mode_turns_console_capture_off_unless_asked(fake_neptune, replay_training, neptune_module):
+def test_extended_mode_turns_console_capture_off_unless_asked(neptune_fake, neptune_replay, neptune_module):
     from ultralytics_neptune import neptune_callbacks
 
-    replay_training(load_bundled("ultralytics-8.4.131"), neptune_callbacks(extended=True, capture_stderr=True))
-    init = fake_neptune.last_run.init_kwargs
+    neptune_replay(load_bundled("ultralytics-8.4.131"), neptune_callbacks(extended=True, capture_stderr=True))
+    init = neptune_fake.last_run.init_kwargs
     assert (init["capture_stdout"], init["capture_stderr"], init["capture_hardware_metrics"]) == (False, True, True)
 
 
-def test_the_run_records_the_versions_that_logged_it(tmp_path):
+def test_the_run_records_the_versions_that_are_installed(tmp_path):
+    import ultralytics
+
     import ultralytics_neptune
 
-    _, extended_trace = both_modes(load_bundled("ultralytics-8.4.131"), tmp_path, version="8.4.131")
+    _, extended_trace = both_modes(load_bundled("ultralytics-8.3.8"), tmp_path, version="8.3.8")
     atoms = {"/".join(op["path"]): op["value"] for op in extended_trace.operations if op["type"].startswith("Assign")}
     assert atoms["Configuration/Versions/ultralytics-neptune"] == ultralytics_neptune.__version__
-    assert atoms["Configuration/Versions/ultralytics"] == "8.4.131"  # the release the replay behaves as
+    assert atoms["Configuration/Versions/ultralytics"] == ultralytics.__version__  # not the release replayed as
     assert atoms["Configuration/Versions/neptune"] == "1.14.0.post2"  # the fake reports the client it imitates
 
 
 # switching extended mode on
 
 
-def test_the_environment_variable_switches_extended_mode_on(fake_neptune, replay_training, neptune_module, monkeypatch):
+def test_the_environment_variable_switches_extended_mode_on(neptune_fake, neptune_replay, neptune_module, monkeypatch):
     from ultralytics_neptune import neptune_callbacks
 
     monkeypatch.setenv("ULTRALYTICS_NEPTUNE_EXTENDED", "1")
     registered = neptune_callbacks()
     assert "teardown" in registered
-    replay_training(load_bundled("ultralytics-8.4.131"), registered)
-    assert fake_neptune.last_run.stopped
+    neptune_replay(load_bundled("ultralytics-8.4.131"), registered)
+    assert neptune_fake.last_run.stopped
 
 
 def test_an_explicit_extended_false_wins_over_the_environment(monkeypatch):
@@ -258,7 +262,7 @@ def test_a_meaningless_environment_value_is_refused_at_registration(monkeypatch)
     from ultralytics_neptune import neptune_callbacks
 
     monkeypatch.setenv("ULTRALYTICS_NEPTUNE_EXTENDED", "maybe")
-    with pytest.raises(ValueError, match="ULTRALYTICS_NEPTUNE_EXTENDED='maybe' is not a switch"):
+    with pytest.raises(ValueError, match="ULTRALYTICS_NEPTUNE_EXTENDED='maybe' means nothing"):
         neptune_callbacks()
 
 

@@ -16,9 +16,9 @@ neptune = pytest.importorskip("neptune", reason="the contract tests need the rea
 torch = pytest.importorskip("torch")
 
 from ultralytics_neptune.offline import read_offline_run, read_offline_runs  # noqa: E402
-from ultralytics_neptune.testing.fake_neptune import FakeNeptune  # noqa: E402
-from ultralytics_neptune.testing.fake_neptune import File as FakeFile  # noqa: E402
 from ultralytics_neptune.trace import Trace, diff_traces  # noqa: E402
+from ultralytics_neptune.verification.fake import FakeNeptune  # noqa: E402
+from ultralytics_neptune.verification.fake import File as FakeFile  # noqa: E402
 
 QUIET = {
     "capture_stdout": False,

@@ -8,8 +8,8 @@ import math
 import pytest
 
 from ultralytics_neptune import neptune_callbacks
-from ultralytics_neptune.testing.fake_neptune import NeptuneInvalidApiTokenException, NeptuneMissingProjectNameException
-from ultralytics_neptune.testing.recording import load_bundled
+from ultralytics_neptune.verification.fake import NeptuneInvalidApiTokenException, NeptuneMissingProjectNameException
+from ultralytics_neptune.verification.recording import load_bundled
 
 MODES = {"parity": False, "extended": True}
 
@@ -25,26 +25,30 @@ def recording():
 
 
 @pytest.fixture
-def train(fake_neptune, replay_training, neptune_module, recording, extended, caplog):
+def registered(extended, neptune_module):
+    """Our callbacks as one registration adds them, in the mode of the test."""
+    return neptune_callbacks(extended=extended)
+
+
+@pytest.fixture
+def train(neptune_fake, neptune_replay, registered, recording, caplog):
     """Replay a training with fault callbacks running before ours; return the finished trainer."""
 
     def run_training(faults: dict | None = None, repairs: dict | None = None):
         caplog.clear()
-        return replay_training(recording, [faults or {}, neptune_callbacks(extended=extended), repairs or {}])
+        return neptune_replay(recording, [faults or {}, registered, repairs or {}])
 
     return run_training
 
 
 @pytest.fixture
-def baseline(train, fake_neptune):
+def baseline(train, neptune_fake):
     train()
-    return fake_neptune.runs.pop().operations
+    return neptune_fake.runs.pop().operations
 
 
 def warnings_of(caplog) -> list:
-    return [
-        r.getMessage() for r in caplog.records if r.levelname == "WARNING" and "ultralytics-neptune" in r.getMessage()
-    ]
+    return [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and "Neptune: " in r.getMessage()]
 
 
 def fields(operations) -> dict:
@@ -68,19 +72,19 @@ def at(event: str, change, epoch: int | None = None) -> dict:
 @pytest.mark.parametrize(
     "error", [NeptuneInvalidApiTokenException("bad token"), NeptuneMissingProjectNameException("no project")]
 )
-def test_init_run_failing_leaves_the_training_unlogged_with_one_warning(train, fake_neptune, caplog, error):
-    fake_neptune.init_run_error = error
+def test_init_run_failing_leaves_the_training_unlogged_with_one_warning(train, neptune_fake, caplog, error):
+    neptune_fake.init_run_error = error
     trainer = train()
     assert (trainer.save_dir / "weights" / "best.pt").exists()  # the training ran to its end
-    assert fake_neptune.runs == []
+    assert neptune_fake.runs == []
     (warning,) = warnings_of(caplog)
     assert type(error).__name__ in warning and "goes on without Neptune logging" in warning
 
 
-def test_failing_uploads_skip_only_the_uploads(train, fake_neptune, caplog, baseline):
-    fault = fake_neptune.inject(OSError("disk full"), operation="UploadFile")
+def test_failing_uploads_skip_only_the_uploads(train, neptune_fake, caplog, baseline):
+    fault = neptune_fake.inject(OSError("disk full"), operation="UploadFile")
     train()
-    operations = fake_neptune.last_run.operations
+    operations = neptune_fake.last_run.operations
     assert len(operations) == len(baseline) - fault.raised
     assert {
         k: v for k, v in fields(baseline).items() if not k.startswith(("Mosaic", "Validation", "Plots", "weights"))
@@ -90,19 +94,19 @@ def test_failing_uploads_skip_only_the_uploads(train, fake_neptune, caplog, base
     assert f"in all, {fault.raised} items were not logged" in messages[-1]
 
 
-def test_one_failing_upload_loses_nothing_else(train, fake_neptune, caplog, baseline):
-    fake_neptune.inject(OSError("disk full"), operation="UploadFile", path="Mosaic/train_batch1")
+def test_one_failing_upload_loses_nothing_else(train, neptune_fake, caplog, baseline):
+    neptune_fake.inject(OSError("disk full"), operation="UploadFile", path="Mosaic/train_batch1")
     train()
-    assert fields(fake_neptune.last_run.operations) == {
+    assert fields(neptune_fake.last_run.operations) == {
         k: v for k, v in fields(baseline).items() if k != "Mosaic/train_batch1"
     }
     (warning,) = warnings_of(caplog)
     assert "Mosaic/train_batch1" in warning and "skipped" in warning
 
 
-def test_a_missing_weights_file(train, fake_neptune, caplog, extended):
+def test_a_missing_weights_file(train, neptune_fake, caplog, extended):
     train(at("on_train_end", lambda trainer: trainer.best.unlink()))
-    uploads = {"/".join(op["path"]): op for op in fake_neptune.last_run.operations if op["type"] == "UploadFile"}
+    uploads = {"/".join(op["path"]): op for op in neptune_fake.last_run.operations if op["type"] == "UploadFile"}
     if extended:
         assert "weights/train/best.pt" not in uploads
         (warning,) = warnings_of(caplog)
@@ -111,13 +115,13 @@ def test_a_missing_weights_file(train, fake_neptune, caplog, extended):
         assert uploads["weights/train/best.pt"]["content"]["missing"] is True
 
 
-def test_a_weights_path_that_is_not_a_file(train, fake_neptune, caplog, extended):
+def test_a_weights_path_that_is_not_a_file(train, neptune_fake, caplog, extended):
     def replace_with_folder(trainer):
         trainer.best.unlink()
         trainer.best.mkdir()
 
     train(at("on_train_end", replace_with_folder))
-    uploads = {"/".join(op["path"]) for op in fake_neptune.last_run.operations if op["type"] == "UploadFile"}
+    uploads = {"/".join(op["path"]) for op in neptune_fake.last_run.operations if op["type"] == "UploadFile"}
     assert ("weights/train/best.pt" in uploads) is not extended
     if extended:
         assert "is not a file" in warnings_of(caplog)[0]
@@ -128,7 +132,7 @@ def test_a_weights_path_that_is_not_a_file(train, fake_neptune, caplog, extended
     [(None, True), ("n/a", True), (float("nan"), False), (math.inf, False), ("two-value tensor", True)],
     ids=["None", "string", "nan", "inf", "two-value-tensor"],
 )
-def test_a_bad_metric_skips_that_value_only(train, fake_neptune, caplog, baseline, extended, bad_value, parity_warns):
+def test_a_bad_metric_skips_that_value_only(train, neptune_fake, caplog, baseline, extended, bad_value, parity_warns):
     """In parity mode the client itself drops a float NaN or inf (with its own warning); the rest is ours."""
     import torch
 
@@ -144,14 +148,14 @@ def test_a_bad_metric_skips_that_value_only(train, fake_neptune, caplog, baselin
     train(at("on_fit_epoch_end", spoil, epoch=1), at("on_fit_epoch_end", repair, epoch=1))
     expected = fields(baseline)
     expected["metrics/mAP50(B)"] -= 1
-    assert fields(fake_neptune.last_run.operations) == expected  # every other value of the run is there
+    assert fields(neptune_fake.last_run.operations) == expected  # every other value of the run is there
     ours = warnings_of(caplog)
     assert len(ours) == (1 if extended or parity_warns else 0)
     assert all("metrics/mAP50(B)" in warning and "step 2" in warning for warning in ours)
 
 
 def test_a_nan_tensor_metric_is_skipped_in_extended_mode_and_sent_as_upstream_did_in_parity(
-    train, fake_neptune, extended
+    train, neptune_fake, extended
 ):
     import torch
 
@@ -165,69 +169,68 @@ def test_a_nan_tensor_metric_is_skipped_in_extended_mode_and_sent_as_upstream_di
     train(at("on_fit_epoch_end", spoil, epoch=1), at("on_fit_epoch_end", repair, epoch=1))
     values = [
         v["value"]
-        for op in fake_neptune.last_run.operations
+        for op in neptune_fake.last_run.operations
         if op["path"] == ["metrics", "mAP50(B)"]
         for v in op["values"]
     ]
     assert any(math.isnan(v) for v in values) is not extended
 
 
-def test_a_trainer_without_best_weights(train, fake_neptune, caplog):
+def test_a_trainer_without_best_weights(train, neptune_fake, caplog):
     train(at("on_train_end", lambda trainer: delattr(trainer, "best")))
-    operations = fake_neptune.last_run.operations
+    operations = neptune_fake.last_run.operations
     assert any(op["path"][0] == "Plots" for op in operations)
     assert not any(op["path"][0] == "weights" for op in operations)
     (warning,) = warnings_of(caplog)
     assert "no best weights" in warning
 
 
-def test_events_before_the_run_starts_do_nothing(fake_neptune, neptune_module, replay_training, recording):
-    trainer = replay_training(recording, {})
-    for event in ("on_train_epoch_end", "on_fit_epoch_end", "on_train_end"):
-        neptune_module.callbacks[event](trainer)
-    neptune_module.on_val_end(trainer.validator)
-    neptune_module.teardown(trainer)
-    assert fake_neptune.runs == []
+def test_events_before_the_run_starts_do_nothing(neptune_fake, neptune_replay, recording, registered):
+    trainer = neptune_replay(recording, {})
+    for event in ("on_train_epoch_end", "on_fit_epoch_end", "on_train_end", "teardown"):
+        for callback in registered.get(event, []):
+            callback(trainer)
+    registered["on_val_end"][0](trainer.validator)
+    assert neptune_fake.runs == []
 
 
-def test_train_end_twice(train, fake_neptune, extended, neptune_module):
+def test_train_end_twice(train, neptune_fake, extended, neptune_module, registered):
     trainer = train()
-    operations = len(fake_neptune.last_run.operations)
+    operations = len(neptune_fake.last_run.operations)
     if not extended:
         neptune_module.run.stop()  # a stopped run refuses what comes after, as the real client does
-    neptune_module.on_train_end(trainer)
-    assert len(fake_neptune.last_run.operations) == operations
+    registered["on_train_end"][0](trainer)
+    assert len(neptune_fake.last_run.operations) == operations
 
 
-def test_pretrain_start_twice_for_one_training(train, fake_neptune, extended):
+def test_pretrain_start_twice_for_one_training(train, neptune_fake, extended, registered):
     """Extended mode keeps the one run; parity mode opens a second, as upstream did."""
-    start_again = neptune_callbacks(extended=extended)["on_pretrain_routine_start"][1]
-    train({"on_train_start": start_again})
-    assert len(fake_neptune.runs) == (1 if extended else 2)
+    train({"on_train_start": registered["on_pretrain_routine_start"][1]})
+    assert len(neptune_fake.runs) == (1 if extended else 2)
 
 
-def test_a_second_training_in_the_process_is_a_second_run(train, fake_neptune):
+def test_a_second_training_in_the_process_is_a_second_run(train, neptune_fake):
     train()
     train()
-    first, second = fake_neptune.runs
+    first, second = neptune_fake.runs
     assert first is not second and len(first.operations) == len(second.operations)
 
 
-def test_the_client_missing_at_run_start(train, fake_neptune, caplog, monkeypatch):
+def test_the_client_missing_at_run_start(train, neptune_fake, caplog, monkeypatch):
     import sys
 
     monkeypatch.setitem(sys.modules, "neptune", None)
     train()
-    assert fake_neptune.runs == []
+    assert neptune_fake.runs == []
     (warning,) = warnings_of(caplog)
-    assert "could not start a Neptune run (ModuleNotFoundError" in warning
+    assert "could not start a run (ModuleNotFoundError" in warning
 
 
 UNREACHABLE_SERVER_TRAINING = """
 import base64, json, sys, time
 from ultralytics_neptune import neptune_callbacks
-from ultralytics_neptune.testing.recording import load_bundled
-from ultralytics_neptune.testing.replay import replay
+from ultralytics_neptune.verification.recording import load_bundled
+from ultralytics_neptune.verification.replay import replay
 
 address = "http://127.0.0.1:9"  # loopback, nothing listens
 credentials = {"api_address": address, "api_url": address, "api_key": "k"}
@@ -262,11 +265,11 @@ def test_an_unreachable_server_stalls_the_run_start_only_for_the_retry_timeout(m
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["finished"], result.stderr[-2000:]
     assert report["seconds"] < 3 + 15  # the retry timeout, plus the replay itself
-    assert "could not start a Neptune run (NeptuneConnectionLostException" in result.stdout + result.stderr
+    assert "could not start a run (NeptuneConnectionLostException" in result.stdout + result.stderr
 
 
 def test_with_the_real_client_offline_a_bad_metric_and_a_missing_file_lose_nothing_else(
-    extended, recording, replay_training, neptune_module, tmp_path, monkeypatch, caplog
+    extended, recording, neptune_replay, neptune_module, tmp_path, monkeypatch, caplog
 ):
     """The same faults through the real client: what it wrote to disk is the clean run minus the faulty items."""
     pytest.importorskip("neptune", reason="needs the real client")
@@ -279,7 +282,7 @@ def test_with_the_real_client_offline_a_bad_metric_and_a_missing_file_lose_nothi
     def logged(faults: dict, repairs: dict, folder: str) -> dict:
         monkeypatch.setenv("NEPTUNE_DATA_DIRECTORY", str(tmp_path / folder))
         callbacks = neptune_callbacks(extended=extended, source_files=[], git_ref=False, **quiet)
-        replay_training(recording, [faults, callbacks, repairs])
+        neptune_replay(recording, [faults, callbacks, repairs])
         if neptune_module.run is not None:
             neptune_module.run.stop()
         (run,) = read_offline_runs(tmp_path / folder)

@@ -2,9 +2,9 @@
 
 import pytest
 
-from ultralytics_neptune.testing import parity
-from ultralytics_neptune.testing.recording import bundled_recordings, load_bundled
 from ultralytics_neptune.trace import Trace, TraceMismatch, assert_traces_equal, diff_traces
+from ultralytics_neptune.verification import parity
+from ultralytics_neptune.verification.recording import bundled_recordings, load_bundled
 
 RECORDINGS = list(bundled_recordings())
 

@@ -8,8 +8,8 @@ import sys
 import pytest
 
 from ultralytics_neptune.cli import build_parser, main
-from ultralytics_neptune.testing import parity
-from ultralytics_neptune.testing.recording import bundled_recordings
+from ultralytics_neptune.verification import parity
+from ultralytics_neptune.verification.recording import bundled_recordings
 
 
 def run_cli(capsys, *args):
@@ -108,6 +108,14 @@ def test_the_command_runs_as_a_module_in_a_fresh_process():
     assert "parity: 1 passed, 0 failed" in result.stdout
 
 
-def test_the_demo_command_is_still_there():
-    args = build_parser().parse_args(["demo", "--epochs", "2"])
-    assert (args.command, args.epochs) == ("demo", 2)
+def test_every_command_is_offered():
+    parser = build_parser()
+    for command in ("demo", "status", "enable", "disable", "upstream", "parity"):
+        assert parser.parse_args([command, "x"] if command == "upstream" else [command]).command == command
+
+
+def test_the_parity_command_comes_from_the_verification_subpackage_by_entry_point():
+    from importlib.metadata import entry_points
+
+    (command,) = [ep for ep in entry_points(group="ultralytics_neptune.commands") if ep.name == "parity"]
+    assert command.value == "ultralytics_neptune.verification.command"

@@ -1,7 +1,7 @@
 """The pytest plugin: users get the fixtures by installing the package, and can gate upgrades on parity."""
 
 USER_TEST = """
-from ultralytics_neptune.utils.callbacks import neptune as neptune_callbacks
+from ultralytics_neptune import neptune_callbacks
 
 
 def test_parity_of_every_bundled_recording(neptune_recordings, neptune_parity):
@@ -10,10 +10,10 @@ def test_parity_of_every_bundled_recording(neptune_recordings, neptune_parity):
         assert result.passed, result.differences
 
 
-def test_my_training_logs_losses(fake_neptune, replay_training, neptune_recordings):
+def test_my_training_logs_losses(neptune_fake, neptune_replay, neptune_recordings):
     recording = list(neptune_recordings.values())[-1]
-    replay_training(recording, neptune_callbacks.callbacks)
-    fields = {"/".join(op["path"]) for op in fake_neptune.last_run.operations}
+    neptune_replay(recording, neptune_callbacks())
+    fields = {"/".join(op["path"]) for op in neptune_fake.last_run.operations}
     assert "train/box_loss" in fields
 """
 
@@ -28,13 +28,13 @@ def test_the_plugin_is_registered_as_a_pytest11_entry_point():
     from importlib.metadata import entry_points
 
     plugins = entry_points(group="pytest11")
-    assert any(ep.value == "ultralytics_neptune.testing.plugin" for ep in plugins)
+    assert any(ep.value == "ultralytics_neptune.verification.plugin" for ep in plugins)
 
 
 def test_a_parity_failure_in_a_users_suite_names_the_field(pytester):
     pytester.makepyfile(
         test_broken="""
-from ultralytics_neptune.testing import parity
+from ultralytics_neptune.verification import parity
 
 
 def test_parity(neptune_recordings, neptune_parity, monkeypatch):
@@ -42,7 +42,8 @@ def test_parity(neptune_recordings, neptune_parity, monkeypatch):
 
     def without_mosaics():
         module = load()
-        module._log_images = lambda images, group="": None if group == "Mosaic" else None
+        log_images = module._log_images
+        module._log_images = lambda images, group="": None if group == "Mosaic" else log_images(images, group)
         return module
 
     monkeypatch.setattr(parity, "load_our_module", without_mosaics)
@@ -53,3 +54,4 @@ def test_parity(neptune_recordings, neptune_parity, monkeypatch):
     result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*Mosaic/train_batch0*expected UploadFile*got nothing*"])
+    assert "Validation/" not in result.stdout.str()  # only the mosaics went missing

@@ -3,8 +3,8 @@
 import pytest
 
 from ultralytics_neptune import add_neptune_callbacks
-from ultralytics_neptune.testing.replay import ReplayTrainer
-from ultralytics_neptune.testing.upstream import upstream_module_path
+from ultralytics_neptune.verification.replay import ReplayTrainer
+from ultralytics_neptune.verification.upstream import upstream_module_path
 
 EVENTS = ["on_pretrain_routine_start", "on_train_epoch_end", "on_fit_epoch_end", "on_val_end", "on_train_end"]
 
@@ -49,22 +49,22 @@ def test_registering_twice_adds_nothing_twice(trainer):
     assert [len(ours(trainer, event)) for event in EVENTS] == [2, 1, 1, 1, 1]
 
 
-def test_the_last_registration_decides_the_init_run_arguments(trainer, fake_neptune, latest_recording, neptune_module):
-    from ultralytics_neptune.testing.replay import replay
+def test_the_last_registration_decides_the_init_run_arguments(trainer, neptune_fake, latest_recording, neptune_module):
+    from ultralytics_neptune.verification.replay import replay
 
     add_neptune_callbacks(trainer, mode="debug")
     add_neptune_callbacks(trainer, mode="offline", description="second")
     replay(latest_recording, {}, trainer.save_dir, trainer=trainer)
-    assert fake_neptune.last_run.init_kwargs["description"] == "second"
-    assert fake_neptune.last_run.mode == "offline"
+    assert neptune_fake.last_run.init_kwargs["description"] == "second"
+    assert neptune_fake.last_run.mode == "offline"
 
 
-def test_init_run_arguments_go_with_the_parity_ones(trainer, fake_neptune, latest_recording, neptune_module):
-    from ultralytics_neptune.testing.replay import replay
+def test_init_run_arguments_go_with_the_parity_ones(trainer, neptune_fake, latest_recording, neptune_module):
+    from ultralytics_neptune.verification.replay import replay
 
     add_neptune_callbacks(trainer, mode="offline", custom_run_id="abc")
     replay(latest_recording, {}, trainer.save_dir, trainer=trainer)
-    assert fake_neptune.last_run.init_kwargs == {
+    assert neptune_fake.last_run.init_kwargs == {
         "project": "Ultralytics",
         "name": "train",
         "tags": ["Ultralytics"],
@@ -93,24 +93,24 @@ def test_a_builtin_callback_already_on_the_trainer_is_replaced(trainer):
 
 
 def test_a_builtin_callback_added_after_registration_is_dropped_before_it_runs(
-    trainer, fake_neptune, latest_recording, neptune_module
+    trainer, neptune_fake, latest_recording, neptune_module
 ):
     """Ultralytics adds its integrations when the trainer is created, after the user's callbacks."""
-    from ultralytics_neptune.testing.replay import replay
+    from ultralytics_neptune.verification.replay import replay
 
     add_neptune_callbacks(trainer)
     for event in EVENTS:
         trainer.add_callback(event, builtin_lookalike(event))
     replay(latest_recording, {}, trainer.save_dir, trainer=trainer)
     assert getattr(trainer, "builtin_calls", []) == []
-    assert len(fake_neptune.runs) == 1
+    assert len(neptune_fake.runs) == 1
 
 
-def test_with_the_real_builtin_module_one_run_is_started(trainer, fake_neptune, latest_recording, neptune_module):
+def test_with_the_real_builtin_module_one_run_is_started(trainer, neptune_fake, latest_recording, neptune_module):
     if upstream_module_path() is None:
         pytest.skip("this Ultralytics has no built-in Neptune callback (8.4.132+); the lookalike tests cover removal")
-    from ultralytics_neptune.testing.replay import replay
-    from ultralytics_neptune.testing.upstream import load_upstream_module
+    from ultralytics_neptune.verification.replay import replay
+    from ultralytics_neptune.verification.upstream import load_upstream_module
 
     builtin = load_upstream_module()
     add_neptune_callbacks(trainer)
@@ -118,11 +118,13 @@ def test_with_the_real_builtin_module_one_run_is_started(trainer, fake_neptune, 
         callback.__module__ = "ultralytics.utils.callbacks.neptune"  # as when Ultralytics imports it
         trainer.add_callback(event, callback)
     replay(latest_recording, {}, trainer.save_dir, trainer=trainer)
-    assert len(fake_neptune.runs) == 1
+    assert len(neptune_fake.runs) == 1
 
 
-def test_without_the_client_registration_warns_and_adds_nothing(trainer, neptune_module, monkeypatch, caplog):
-    monkeypatch.setattr(neptune_module, "callbacks", {})
+def test_without_the_client_registration_warns_and_adds_nothing(trainer, monkeypatch, caplog):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "neptune", None)  # as if it were not installed
     add_neptune_callbacks(trainer)
     assert ours(trainer, "on_train_end") == []
     assert (

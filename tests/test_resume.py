@@ -26,10 +26,10 @@ def dataset(tmp_path_factory):
 
 
 @pytest.fixture
-def interrupted_then_resumed(tmp_path, dataset, fake_neptune, neptune_module):
+def interrupted_then_resumed(tmp_path, dataset, neptune_fake, neptune_module):
     from ultralytics import YOLO
 
-    fake_neptune.api_tokens.add("token")
+    neptune_fake.api_tokens.add("token")
     model = YOLO("yolov8n.yaml")
     add_neptune_callbacks(model, extended=True, **NEPTUNE)
     model.add_callback("on_train_epoch_end", interrupt_in_epoch(2))
@@ -38,7 +38,7 @@ def interrupted_then_resumed(tmp_path, dataset, fake_neptune, neptune_module):
     resumed = YOLO(tmp_path / "runs" / "train" / "weights" / "last.pt")
     add_neptune_callbacks(resumed, extended=True, **NEPTUNE)
     resumed.train(resume=True)
-    return fake_neptune.runs
+    return neptune_fake.runs
 
 
 def test_the_resumed_training_continues_the_same_run(interrupted_then_resumed):
@@ -63,10 +63,10 @@ def test_the_interruption_marks_the_run_failed_and_the_resumed_end_clears_it(int
     assert failed[-2:] == [True, False]
 
 
-def test_parity_mode_starts_a_second_run_as_upstream_did(tmp_path, dataset, fake_neptune, neptune_module):
+def test_parity_mode_starts_a_second_run_as_upstream_did(tmp_path, dataset, neptune_fake, neptune_module):
     from ultralytics import YOLO
 
-    fake_neptune.api_tokens.add("token")
+    neptune_fake.api_tokens.add("token")
     model = YOLO("yolov8n.yaml")
     add_neptune_callbacks(model, **NEPTUNE)
     model.add_callback("on_train_epoch_end", interrupt_in_epoch(1))
@@ -75,5 +75,5 @@ def test_parity_mode_starts_a_second_run_as_upstream_did(tmp_path, dataset, fake
     resumed = YOLO(tmp_path / "runs" / "train" / "weights" / "last.pt")
     add_neptune_callbacks(resumed, **NEPTUNE)
     resumed.train(resume=True)
-    assert len(fake_neptune.runs) == 2
-    assert fake_neptune.runs[1].continues is None
+    assert len(neptune_fake.runs) == 2
+    assert neptune_fake.runs[1].continues is None

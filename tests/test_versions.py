@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from ultralytics_neptune.eras import LAST_UPSTREAM, parse_version
-from ultralytics_neptune.testing import parity
-from ultralytics_neptune.testing.recording import Recording, bundled_recordings, golden_trace_path, load_bundled
+from ultralytics_neptune.releases import LAST_UPSTREAM, parse_version
+from ultralytics_neptune.verification import parity
+from ultralytics_neptune.verification.recording import Recording, bundled_recordings, golden_trace_path, load_bundled
 
 #: the releases of the matrix: the last or first release of each change that alters what reaches Neptune
 MATRIX = ("8.1.47", "8.3.8", "8.3.161", "8.3.234", "8.3.253", "8.4.51", "8.4.131", "8.4.190")
@@ -102,7 +102,7 @@ def fresh_recording(tmp_path_factory):
     if name not in bundled_recordings():
         pytest.skip(f"no bundled recording of Ultralytics {installed} to compare a fresh training with")
     out = tmp_path_factory.mktemp("fresh") / f"{name}.json"
-    command = [sys.executable, "-m", "ultralytics_neptune.testing.recorder", "--out", str(out)]
+    command = [sys.executable, "-m", "ultralytics_neptune.verification.recorder", "--out", str(out)]
     result = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return load_bundled(name), Recording.load(out)

@@ -3,7 +3,7 @@
     python tools/refresh_version_data.py [--goldens-only] [ultralytics-8.3.8 ...]
 
 For every environment of ``tox -m versions`` (or those named): record a real tiny training with that release into
-``ultralytics_neptune/testing/data/recordings/<env>.json``; then write the golden trace of each of those recordings
+``ultralytics_neptune/verification/data/recordings/<env>.json``; then write the golden trace of each of those recordings
 in the environment of its reference release (the same release, or 8.4.131 for later ones, which have no upstream
 module). Run it with a Python that has tox 4; missing environments are created.
 """
@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ultralytics_neptune.eras import LAST_UPSTREAM, has_upstream_module  # noqa: E402
+from ultralytics_neptune.releases import LAST_UPSTREAM, has_upstream_module  # noqa: E402
 
 RECORDINGS = ROOT / "ultralytics_neptune" / "testing" / "data" / "recordings"
 ENV_PREFIX = "ultralytics-"
@@ -60,12 +60,12 @@ def main(argv: list | None = None) -> int:
     if not args.goldens_only:
         for env in envs:
             out = RECORDINGS / f"{env}.json"
-            tox_exec(env, "python", "-m", "ultralytics_neptune.testing.recorder", "--out", str(out))
+            tox_exec(env, "python", "-m", "ultralytics_neptune.verification.recorder", "--out", str(out))
     goldens: dict = {}  # reference environment -> the recordings it writes the golden traces of
     for env in envs:
         goldens.setdefault(reference_environment(env), []).append(env)
     for reference, names in goldens.items():
-        tox_exec(reference, "python", "-m", "ultralytics_neptune.testing.golden", *names)
+        tox_exec(reference, "python", "-m", "ultralytics_neptune.verification.golden", *names)
     return 0
 
 

@@ -6,8 +6,17 @@ Everything lives in the output folder: the synthetic dataset, Ultralytics' runs 
 
 from __future__ import annotations
 
+import argparse
 import os
 from pathlib import Path
+
+from ultralytics_neptune.client import CONNECTION_MODES
+
+HELP = "train a tiny YOLO model on CPU, log it to Neptune and show what was logged"
+DESCRIPTION = (
+    "Train yolov8n.yaml from scratch on a generated dataset (CPU, no network), log the run to Neptune with the "
+    "parity callbacks, then print what the run holds and where it lies."
+)
 
 QUIET_CAPTURE = {"capture_stdout": False, "capture_stderr": False, "capture_hardware_metrics": False}
 
@@ -40,14 +49,14 @@ def run_demo(
     from ultralytics import YOLO
 
     from ultralytics_neptune import add_neptune_callbacks
-    from ultralytics_neptune.utils.callbacks import neptune as neptune_callbacks
+    from ultralytics_neptune.utils.callbacks import neptune as parity_module
 
     model = YOLO("yolov8n.yaml")
     add_neptune_callbacks(model, extended=extended, mode=mode, **QUIET_CAPTURE)
     model.train(data=str(data), epochs=epochs, imgsz=imgsz, batch=4, workers=0, device="cpu", plots=True)
     save_dir = Path(model.trainer.save_dir)
-    if neptune_callbacks.run is not None:
-        neptune_callbacks.run.stop()  # parity mode leaves the run open, as upstream did; extended stopped it
+    if parity_module.run is not None:
+        parity_module.run.stop()  # parity mode leaves the run open, as upstream did; extended stopped it
 
     _print(f"\nUltralytics run folder: {save_dir}")
     if mode == "debug":
@@ -66,3 +75,27 @@ def run_demo(
     _print("To upload it to a self-hosted Neptune server (the neptune CLI needs setuptools<82):")
     _print(f"  NEPTUNE_API_TOKEN=<token> neptune sync --path {out} --project <workspace>/<project> --offline-only")
     return 0
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--epochs", type=_positive, default=3, help="epochs to train (default: 3)")
+    parser.add_argument("--imgsz", type=_positive, default=64, help="image size (default: 64)")
+    parser.add_argument("--out", type=Path, default=Path("ultralytics-neptune-demo"), help="output folder")
+    parser.add_argument(
+        "--mode",
+        choices=[mode for mode in CONNECTION_MODES if mode in ("offline", "async", "debug")],
+        default="offline",
+        help="Neptune connection mode (default: offline, which needs no account)",
+    )
+    parser.add_argument("--extended", action="store_true", help="log in extended mode (plots as files, and more)")
+
+
+def run(args: argparse.Namespace) -> int:
+    return run_demo(args.out, epochs=args.epochs, imgsz=args.imgsz, mode=args.mode, extended=args.extended)

@@ -1,18 +1,44 @@
-"""Adding our Neptune callbacks to a YOLO model or trainer, in place of the built-in ones."""
+"""Adding our Neptune callbacks to a YOLO model or trainer, in place of the built-in ones.
+
+Parity mode registers the drop-in module's event functions; extended mode registers the bound methods of an
+``ExtendedLogger`` made for this registration. Either way the run starts only in the process that should log, and a
+built-in Neptune callback that Ultralytics added to the same trainer is removed first, so a training starts one run.
+"""
 
 from __future__ import annotations
 
 import functools
+import importlib.util
+import os
 
+from ultralytics_neptune import settings
 from ultralytics_neptune.client import CONNECTION_MODES, INIT_RUN_ARGUMENTS
 
-OUR_MODULE = "ultralytics_neptune.utils.callbacks.neptune"
-PARITY_EVENTS = ("on_pretrain_routine_start", "on_train_epoch_end", "on_fit_epoch_end", "on_val_end", "on_train_end")
+PARITY_MODULE = "ultralytics_neptune.utils.callbacks.neptune"
+OUR_MODULES = frozenset({__name__, PARITY_MODULE, "ultralytics_neptune.extended"})
 BUILTIN_MODULES = frozenset({"ultralytics.utils.callbacks.neptune", "ultralytics.yolo.utils.callbacks.neptune"})
+FAILURE_EVENT = "teardown"  # Ultralytics 8.4+ runs it when a training ends, by exception too
+
+
+def parity_module():
+    """The drop-in module (importing it imports Ultralytics, not ``neptune``)."""
+    from ultralytics_neptune.utils.callbacks import neptune
+
+    return neptune
+
+
+def events(module) -> list:
+    """The events the drop-in module logs at: its ``on_*`` functions, in the order of its ``callbacks`` dict.
+
+    Read from the functions, not the dict: the dict is empty where the module's guard is closed (under pytest, or
+    with Ultralytics' ``neptune`` setting off), and registering is the user's explicit choice.
+    """
+    return [name for name, value in vars(module).items() if name.startswith("on_") and callable(value)]
 
 
 def _module_of(callback) -> str:
-    return getattr(getattr(callback, "func", callback), "__module__", "") or ""
+    target = getattr(callback, "func", callback)
+    return getattr(target, "__module__", "") or ""
 
 
 def _remove_callbacks(registry: dict, modules: frozenset) -> None:
@@ -24,6 +50,51 @@ def _remove_callbacks(registry: dict, modules: frozenset) -> None:
 def drop_builtin_neptune(trainer) -> None:
     """Remove the built-in Neptune callbacks that Ultralytics added to this trainer, so one run is started."""
     _remove_callbacks(trainer.callbacks, BUILTIN_MODULES)
+
+
+def _device_count(device) -> int:
+    if isinstance(device, (list, tuple)):
+        return len(device)
+    return len([part for part in str(device).split(",") if part.strip()]) if "," in str(device) else 1
+
+
+def logs_here(trainer) -> bool:
+    """Whether this process logs the training: not a DDP rank above 0, and not a parent about to launch DDP workers
+    (from 8.3.184 to 8.3.199 the parent fired on_pretrain_routine_start too)."""
+    if int(os.environ.get("RANK", -1)) not in (-1, 0):
+        return False
+    if getattr(trainer, "ddp", False):
+        return False
+    return "LOCAL_RANK" in os.environ or _device_count(getattr(trainer.args, "device", None)) <= 1
+
+
+def missing_token(init_run_kwargs: dict) -> str | None:
+    """Why a run could not start for want of an API token (a mode that talks to a server, and no token), or None."""
+    mode = init_run_kwargs.get("mode") or os.environ.get(settings.MODE_ENV) or "async"
+    if mode in ("offline", "debug") or init_run_kwargs.get("api_token") or os.environ.get("NEPTUNE_API_TOKEN"):
+        return None
+    return (
+        f"no Neptune API token for {mode} mode, so this training is not logged to Neptune. To log without an "
+        "account, set NEPTUNE_MODE=offline (or pass mode='offline'); for a server, set NEPTUNE_API_TOKEN and "
+        "NEPTUNE_PROJECT"
+    )
+
+
+def _starting_run(start, init_run_kwargs: dict):
+    """The start callback, run only in the process that logs, and only when a run can start at all."""
+
+    def on_pretrain_routine_start(trainer) -> None:
+        if not logs_here(trainer):
+            return
+        problem = missing_token(init_run_kwargs)
+        if problem:
+            from ultralytics.utils import LOGGER
+
+            LOGGER.warning(f"ultralytics-neptune: {problem}")
+            return
+        start(trainer)
+
+    return on_pretrain_routine_start
 
 
 def check_init_run_kwargs(init_run_kwargs: dict) -> None:
@@ -38,35 +109,60 @@ def check_init_run_kwargs(init_run_kwargs: dict) -> None:
         raise ValueError(f"mode={mode!r} is not a Neptune connection mode; use one of {', '.join(CONNECTION_MODES)}")
 
 
-def neptune_callbacks(extended: bool | None = None, **init_run_kwargs) -> dict:
-    """The callbacks ``add_neptune_callbacks`` registers, as {event: [callback, ...]} (empty without the client)."""
-    check_init_run_kwargs(init_run_kwargs)
-    from ultralytics_neptune.utils.callbacks import neptune as module
+def client_installed() -> bool:
+    try:
+        return importlib.util.find_spec("neptune") is not None
+    except ValueError:  # a "neptune" in sys.modules without a spec: a stand-in someone put there
+        return True
 
+
+def event_callbacks(target, module=None) -> dict:
+    """{event: callback} of the drop-in module or an ExtendedLogger (which adds the failure event)."""
+    registered = {event: getattr(target, event) for event in events(module or parity_module())}
+    if hasattr(target, FAILURE_EVENT):
+        registered[FAILURE_EVENT] = getattr(target, FAILURE_EVENT)
+    return registered
+
+
+def neptune_callbacks(extended: bool | None = None, **init_run_kwargs) -> dict:
+    """The callbacks ``add_neptune_callbacks`` registers, as {event: [callback, ...]} (empty without the client).
+
+    ``extended`` None means ``ULTRALYTICS_NEPTUNE_EXTENDED`` or the settings file decide (default: parity mode).
+    """
+    check_init_run_kwargs(init_run_kwargs)
     if extended is None:
-        extended = module.extended_from_environment()
+        extended = settings.extended_mode().value
     elif not isinstance(extended, bool):
         raise TypeError(f"extended must be True or False, not {extended!r}")
-    if not module.callbacks:
+    settings.connection_mode()  # a bad NEPTUNE_MODE is refused now, not when the run starts
+    if not client_installed():
         return {}
-    registered = {event: [module.callbacks[event]] for event in PARITY_EVENTS}
-    start = functools.partial(module.on_pretrain_routine_start, extended=extended, **init_run_kwargs)
-    registered["on_pretrain_routine_start"] = [drop_builtin_neptune, start]
+    module = parity_module()
     if extended:
-        registered["teardown"] = [module.teardown]
+        from ultralytics_neptune.extended import ExtendedLogger
+
+        callbacks = event_callbacks(ExtendedLogger(**init_run_kwargs), module)
+    else:
+        callbacks = event_callbacks(module, module)
+        callbacks["on_pretrain_routine_start"] = functools.partial(module.on_pretrain_routine_start, **init_run_kwargs)
+    registered = {event: [callback] for event, callback in callbacks.items()}
+    registered["on_pretrain_routine_start"] = [
+        drop_builtin_neptune,
+        _starting_run(callbacks["on_pretrain_routine_start"], init_run_kwargs),
+    ]
     return registered
 
 
 def add_neptune_callbacks(model_or_trainer, extended: bool | None = None, **init_run_kwargs) -> None:
     """Log the training of a YOLO model (or trainer) to Neptune as the built-in callback of its release did.
 
-    ``extended=True`` switches on extended mode (default: the ULTRALYTICS_NEPTUNE_EXTENDED environment variable).
+    ``extended=True`` switches on extended mode (default: ``ULTRALYTICS_NEPTUNE_EXTENDED`` or the settings file).
     Keyword arguments go to ``neptune.init_run`` over the parity ones (project, name, tags), e.g.
     ``mode="offline"``. Registering again replaces the earlier registration; the built-in Neptune callback, where
     the installed Ultralytics still has one enabled, is removed so that a training starts exactly one run.
     """
     registered = neptune_callbacks(extended, **init_run_kwargs)
-    _remove_callbacks(model_or_trainer.callbacks, BUILTIN_MODULES | {__name__, OUR_MODULE})
+    _remove_callbacks(model_or_trainer.callbacks, BUILTIN_MODULES | OUR_MODULES)
     if not registered:
         from ultralytics.utils import LOGGER
 
@@ -78,3 +174,20 @@ def add_neptune_callbacks(model_or_trainer, extended: bool | None = None, **init
     for event, callbacks in registered.items():
         for callback in callbacks:
             model_or_trainer.add_callback(event, callback)
+
+
+_refused = set()  # the setting errors automatic registration has warned about in this process
+
+
+def register_automatically(trainer) -> None:
+    """What the start-up hook does for each new trainer: register as the switches say, or say loudly why not."""
+    try:
+        if not settings.automatic_registration().value:
+            return
+        add_neptune_callbacks(trainer, extended=settings.extended_mode().value)
+    except (settings.SettingError, TypeError, ValueError) as error:
+        if str(error) not in _refused:
+            _refused.add(str(error))
+            from ultralytics.utils import LOGGER
+
+            LOGGER.warning(f"ultralytics-neptune: NOT logging this training to Neptune: {error}")

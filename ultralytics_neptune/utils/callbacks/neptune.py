@@ -1,382 +1,210 @@
-"""Neptune logging for Ultralytics training, a drop-in for the callback Ultralytics deleted in 8.4.132.
+"""Neptune logging of Ultralytics training, as the callback Ultralytics shipped until 8.4.131 logged it.
 
-Parity mode (the default) logs exactly what the built-in callback of the installed Ultralytics logged; the
-differences between releases live in ``ultralytics_neptune.eras``. Extended mode (``extended=True`` at
-registration, or ``ULTRALYTICS_NEPTUNE_EXTENDED=1``) logs all of that and fixes upstream's defects: plots uploaded
-as their files, the project taken from Neptune's settings, steps that always increase, resumed trainings that
-continue their run, a run stopped when training ends. In both modes a logging failure is one warning, never an
-exception in the training. The ``neptune`` client is imported only when a run starts, from ``sys.modules`` first.
+A run gets the training arguments, the losses and learning rates of each epoch, the validation metrics, the model
+summary, the mosaics, the validation images, the result plots and the best weights. What changed between
+Ultralytics releases is the table ``ERAS``. The ``neptune`` client is imported when a run starts, not with this
+module, and a logging failure is a warning, never an error in the training.
 """
 
-from __future__ import annotations
-
-import importlib
 import importlib.util
-import json
-import math
-import os
-import platform
-import sys
-import uuid
-from dataclasses import dataclass, field
+import re
 from pathlib import Path
 
 import ultralytics
-from ultralytics.utils import LOGGER
+from ultralytics.utils import LOGGER, SETTINGS, TESTS_RUNNING
 
-from ultralytics_neptune.eras import FIXED_PLOT_FILES, Era, era_for
+PREFIX = "Neptune: "
+# What the callback logged differently across Ultralytics releases, oldest first: (first release, default project
+# and only tag, plots uploaded at train end: "fixed" = FIXED_PLOTS found in save_dir, "registered" = every plot the
+# trainer and validator registered, batch images excepted)
+ERAS = (
+    ((8, 1, 0), "YOLOv8", "fixed"),
+    ((8, 3, 9), "Ultralytics", "fixed"),
+    ((8, 3, 235), "Ultralytics", "registered"),
+)
+FIXED_PLOTS = (
+    "results.png",
+    "confusion_matrix.png",
+    "confusion_matrix_normalized.png",
+    "F1_curve.png",
+    "PR_curve.png",
+    "P_curve.png",
+    "R_curve.png",
+)
 
 try:
-    assert importlib.util.find_spec("neptune") is not None  # the client is installed; it is imported at run start
-    client_installed = True
-except (AssertionError, ValueError):  # ValueError: a module in sys.modules without a spec
-    client_installed = False
+    assert not TESTS_RUNNING  # do not log pytest
+    assert SETTINGS.get("neptune") is True  # verify integration is enabled
+    assert importlib.util.find_spec("neptune") is not None  # the client, imported when a run starts
+    enabled = True
+except (AssertionError, ValueError):  # ValueError: a "neptune" in sys.modules without a spec
+    enabled = False
 
-EXTENDED_ENV = "ULTRALYTICS_NEPTUNE_EXTENDED"
-RUN_STATE_FILE = "neptune_run.json"  # extended mode: the run id and last steps, kept next to the weights
-#: init_run arguments extended mode passes unless the user gives them: progress bars would flood captured output
-EXTENDED_INIT_DEFAULTS = {"capture_stdout": False, "capture_stderr": False, "capture_hardware_metrics": True}
-PLOT_SUFFIXES = (".png", ".jpg", ".jpeg")
-STOP_TIMEOUT = 60  # seconds the stop at train end waits for queued operations; the rest stays on disk for sync
-
-run = None  # the Neptune run of the latest training; parity mode keeps it after training ends, as upstream did
+run = None  # the Neptune run of the latest training
+_problems = {}  # kind of problem -> items of this run not logged because of it; each kind is warned about once
 
 
-@dataclass
-class _Session:
-    """What the run in progress needs besides the run itself."""
-
-    era: Era
-    File: type
-    extended: bool
-    state_file: Path | None = None
-    state: dict = field(default_factory=lambda: {"last_steps": {}})
-    warned: set = field(default_factory=set)
-    skipped: int = 0
-    skips_warned: int = 0
-    trainer_id: int = 0
-    resumed: bool = False
+def _release(version: str) -> tuple:
+    """Return the release numbers of a version string, e.g. (8, 4, 131) for "8.4.131" or "8.4.131.dev0"."""
+    return tuple(int(number) for number in re.findall(r"\d+", version)[:3])
 
 
-_session: _Session | None = None
+RELEASE = _release(ultralytics.__version__)  # the row of ERAS in force; parity replays set it to another release
 
 
-def extended_from_environment() -> bool:
-    """Whether ULTRALYTICS_NEPTUNE_EXTENDED switches extended mode on; raise ValueError for a value it cannot mean."""
-    value = os.environ.get(EXTENDED_ENV, "").strip().lower()
-    if value in ("", "0", "false", "no", "off"):
-        return False
-    if value in ("1", "true", "yes", "on"):
-        return True
-    raise ValueError(f"{EXTENDED_ENV}={os.environ[EXTENDED_ENV]!r} is not a switch; use 1 or 0")
+def _era(release: tuple = ()) -> tuple:
+    """Return the row of ERAS in force for a release (default: RELEASE); the first row for older releases."""
+    release = release or RELEASE
+    return next((era for era in reversed(ERAS) if release >= era[0]), ERAS[0])
 
 
-def _warn_once(key, message: str, skipped: int = 0) -> None:
-    """Warn about a problem once per run: repeats of the same problem are counted, not repeated."""
-    if _session is not None:
-        _session.skipped += skipped
-        if key in _session.warned:
-            return
-        _session.warned.add(key)
-        _session.skips_warned += 1 if skipped else 0
-    LOGGER.warning(f"ultralytics-neptune: {message}")
+def _describe(error: Exception) -> str:
+    """Return an exception as its type and the first line of its message, without colour codes or banner rules."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(error))
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("----")]
+    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
 
 
-def _skip(key, message: str) -> None:
-    """Something was not logged: say what, once per kind of problem, and count it."""
-    _warn_once(key, message, skipped=1)
+def _skip(kind, message: str) -> None:
+    """Warn that something was not logged, once per kind of problem in a run; repeats are counted."""
+    if kind not in _problems:
+        LOGGER.warning(f"{PREFIX}{message}")
+    _problems[kind] = _problems.get(kind, 0) + 1
 
 
-def _as_number(value) -> tuple:
-    """Return (float, None) for a loggable series value, else (None, why it is not)."""
-    if value is None or isinstance(value, str):
-        return None, f"is {value!r}, not a number"
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None, f"is a {type(value).__name__}, not a number"
-    if not math.isfinite(number):
-        return None, f"is {number} (Neptune keeps only finite values)"
-    return number, None
+def _log_scalars(scalars: dict, step: int = 0) -> None:
+    """Append each value to the Neptune series named by its key.
 
+    Args:
+        scalars (dict): Values to log, e.g. {"train/box_loss": 0.52, "lr/pg0": 0.01}.
+        step (int): The step of the values, the epoch number counted from 1.
 
-def _next_step(key: str, step, bump: bool):
-    """Extended mode: the step to log at, strictly after the field's last; None to skip an already logged step."""
-    last = _session.state["last_steps"].get(key)
-    if last is None or step > last:
-        return step
-    return last + 1 if bump else None
-
-
-def _append(key: str, value, step, bump: bool = False) -> None:
-    if _session.extended:
-        value, problem = _as_number(value)
-        if problem:
-            _skip(("value", key), f"{key} {problem} at step {step}; that value was not logged")
-            return
-        wanted, step = step, _next_step(key, step, bump)
-        if step is None:
-            _skip(("step", key), f"{key} already has step {wanted} in this run (a resumed epoch); not logged again")
-            return
-    try:
-        run[key].append(value=value, step=step)
-    except Exception as e:
-        _skip(("append", type(e)), f"could not log {key} at step {step} ({type(e).__name__}: {e}); skipped")
-        return
-    if _session.extended:
-        _session.state["last_steps"][key] = step
-
-
-def _log_scalars(scalars: dict, step: int = 0, bump: bool = False) -> None:
-    """Append each value to the series named by its key, at the given step."""
+    Examples:
+        >>> _log_scalars({"metrics/mAP50(B)": 0.85}, step=3)
+    """
     if run:
         for key, value in scalars.items():
-            _append(key, value, step, bump)
-
-
-def _readable_file(path: Path) -> str | None:
-    """Why a file cannot be uploaded, or None if it can."""
-    if not path.exists():
-        return "does not exist"
-    if not path.is_file():
-        return "is not a file"
-    if not os.access(path, os.R_OK):
-        return "is not readable"
-    return None
-
-
-def _upload_file(key: str, path) -> None:
-    """Upload a file by path; extended mode checks it first, so a missing file is a warning, not a broken run."""
-    if _session.extended:
-        problem = _readable_file(Path(path))
-        if problem:
-            _skip(("file", key), f"{path} {problem}; {key} was not uploaded")
-            return
-    try:
-        run[key].upload(_session.File(str(path)))
-    except Exception as e:
-        _skip(("upload", type(e)), f"could not upload {path} to {key} ({type(e).__name__}: {e}); skipped")
+            try:
+                run[key].append(value=value, step=step)
+            except Exception as e:
+                _skip(("append", type(e)), f"could not log {key} at step {step} ({_describe(e)}); skipped")
 
 
 def _log_images(images: dict, group: str = "") -> None:
-    """Upload image files, given as {name: path string}, under ``group/name``."""
+    """Upload image files to Neptune under ``group/name``.
+
+    Args:
+        images (dict): Image file paths as strings by name, e.g. {"train_batch0": "runs/detect/train/train_batch0.jpg"}.
+        group (str): The namespace of the images, e.g. "Mosaic".
+
+    Examples:
+        >>> _log_images({"val_batch0_pred": "runs/detect/train/val_batch0_pred.jpg"}, group="Validation")
+    """
     if run:
         for name, path in images.items():
-            _upload_file(f"{group}/{name}", path)
+            _upload(f"{group}/{name}", path)
 
 
-def _log_plot(title: str, plot_path: Path | str) -> None:
-    """Upload a plot under ``Plots/title``: its file in extended mode, else re-drawn on a figure as upstream did."""
-    if _session.extended:
-        _upload_file(f"Plots/{title}", plot_path)
-        return
+def _upload(key: str, path: str) -> None:
+    """Upload one file by its path."""
+    from neptune.types import File
+
+    try:
+        run[key].upload(File(path))
+    except Exception as e:
+        _skip(("upload", type(e)), f"could not upload {path} to {key} ({_describe(e)}); skipped")
+
+
+def _log_plot(title: str, plot_path) -> None:
+    """Upload a plot image to Neptune under ``Plots/title``, re-drawn on a matplotlib figure.
+
+    Args:
+        title (str): The name of the plot, e.g. "results".
+        plot_path (Path | str): The image file of the plot.
+
+    Examples:
+        >>> _log_plot("results", "runs/detect/train/results.png")
+    """
     try:
         import matplotlib.image as mpimg
         import matplotlib.pyplot as plt
 
         figure = plt.figure()
-        axes = figure.add_axes([0, 0, 1, 1], frameon=False, aspect="auto", xticks=[], yticks=[])
+        axes = figure.add_axes([0, 0, 1, 1], frameon=False, aspect="auto", xticks=[], yticks=[])  # no ticks
         axes.imshow(mpimg.imread(plot_path))
         run[f"Plots/{title}"].upload(figure)
     except Exception as e:
-        _skip(("upload", type(e)), f"could not upload the plot {plot_path} ({type(e).__name__}: {e}); skipped")
+        _skip(("upload", type(e)), f"could not upload the plot {plot_path} ({_describe(e)}); skipped")
+
+
+def _run_arguments(trainer) -> dict:
+    """Return the project, name and tags a training's run starts with."""
+    default = _era()[1]
+    return {"project": trainer.args.project or default, "name": trainer.args.name, "tags": [default]}
 
 
 def _hyperparameters(args) -> dict:
-    """Return the training arguments with None as an empty string (the client would drop None)."""
+    """Return the training arguments, None as an empty string (the client would drop None)."""
     return {key: "" if value is None else value for key, value in vars(args).items()}
 
 
-def _glob_images(directory: Path, pattern: str) -> dict:
-    """Return {stem: path string} of the files matching pattern in directory."""
-    directory = directory if isinstance(directory, Path) else Path(directory)  # runs at every validation: no copy
-    return {path.stem: str(path) for path in directory.glob(pattern)}
+def _images(directory: Path, pattern: str) -> dict:
+    """Return {stem: path string} of the files in directory that match pattern."""
+    return {path.stem: str(path) for path in Path(directory).glob(pattern)}
 
 
 def _plot_files(trainer) -> list:
-    """Return the plots uploaded at train end, chosen as the installed release chose them."""
-    if _session.era.plot_source == "fixed":
-        return [trainer.save_dir / name for name in FIXED_PLOT_FILES if (trainer.save_dir / name).exists()]
+    """Return the plot files uploaded at train end, chosen as the release in force chose them."""
+    if _era()[2] == "fixed":
+        return [trainer.save_dir / name for name in FIXED_PLOTS if (trainer.save_dir / name).exists()]
     registered = [*trainer.plots.keys(), *trainer.validator.plots.keys()]
-    return [path for path in registered if "batch" not in Path(path).name]
+    return [Path(path) for path in registered if "batch" not in Path(path).name]
 
 
-def _all_plot_files(trainer) -> list:
-    """Extended mode: the release's plots and every other plot image the run saved (renamed or de-duplicated)."""
-    plots = {Path(path).stem: Path(path) for path in _plot_files(trainer)}
-    for path in sorted(Path(trainer.save_dir).iterdir()):
-        if path.suffix.lower() in PLOT_SUFFIXES and "batch" not in path.name:
-            plots.setdefault(path.stem, path)
-    return list(plots.values())
+def _weights_key(trainer) -> str:
+    """Return the field of the best weights, e.g. "weights/train/best.pt"."""
+    return f"weights/{trainer.args.name or trainer.args.task}/{Path(trainer.best).name}"
 
 
-def _versions(neptune) -> dict:
-    """The versions that logged this run."""
-    from ultralytics_neptune import __version__
+def on_pretrain_routine_start(trainer, **init_run_kwargs) -> None:
+    """Start a Neptune run and log the training arguments as hyperparameters.
 
-    versions = {
-        "ultralytics-neptune": __version__,
-        "ultralytics": ultralytics.__version__,
-        "neptune": getattr(neptune, "__version__", "unknown"),
-        "python": platform.python_version(),
-    }
-    if "torch" in sys.modules:
-        versions["torch"] = str(sys.modules["torch"].__version__)
-    return versions
-
-
-def _read_run_state(path: Path) -> dict | None:
-    try:
-        state = json.loads(path.read_text())
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError) as e:
-        _warn_once("resume", f"could not read {path} ({e}); this resumed training starts a new Neptune run")
-        return None
-    return state if isinstance(state, dict) and "custom_run_id" in state else None
-
-
-def _save_run_state() -> None:
-    """Extended mode: keep the run id and last steps next to the weights, for a resumed training."""
-    if _session is None or _session.state_file is None:
-        return
-    try:
-        if not _session.state_file.parent.is_dir():
-            _session.state_file.parent.mkdir(parents=True)
-        temporary = _session.state_file.with_suffix(".tmp")
-        temporary.write_text(json.dumps(_session.state))
-        temporary.replace(_session.state_file)
-    except OSError as e:
-        _warn_once("state", f"could not save {_session.state_file} ({e}); a resumed training would start a new run")
-
-
-def _extended_init_arguments(trainer, session: _Session, init_run_kwargs: dict) -> dict:
-    """The init_run arguments of extended mode; also restores a resumed training's run state."""
-    arguments = {**EXTENDED_INIT_DEFAULTS, **init_run_kwargs}
-    arguments["project"] = (
-        init_run_kwargs.get("project") or os.environ.get("NEPTUNE_PROJECT") or session.era.default_name
-    )
-    session.state_file = Path(getattr(trainer, "wdir", None) or Path(trainer.save_dir) / "weights") / RUN_STATE_FILE
-    previous = _read_run_state(session.state_file) if getattr(trainer.args, "resume", False) else None
-    if previous and "custom_run_id" not in init_run_kwargs and "with_id" not in init_run_kwargs:
-        session.state = {"last_steps": {}, **previous}
-        session.resumed = True
-        arguments["custom_run_id"] = previous["custom_run_id"]
-    elif "with_id" not in init_run_kwargs:  # the user resumes a run by its Neptune id: no custom id beside it
-        arguments.setdefault("custom_run_id", uuid.uuid4().hex)
-    session.state["custom_run_id"] = arguments.get("custom_run_id")
-    return arguments
-
-
-def _start_run(trainer, extended: bool, init_run_kwargs: dict) -> None:
-    """Import the client, open the run and log the hyperparameters."""
-    global run, _session
-    neptune = importlib.import_module("neptune")
-    session = _Session(
-        era=era_for(ultralytics.__version__), File=importlib.import_module("neptune.types").File, extended=extended
-    )
-    default = session.era.default_name
-    arguments = {"project": trainer.args.project or default, "name": trainer.args.name, "tags": [default]}
-    if extended:
-        arguments.update(_extended_init_arguments(trainer, session, init_run_kwargs))
-    else:
-        arguments.update(init_run_kwargs)
-    session.trainer_id = id(trainer)
-    _session = session
-    run = neptune.init_run(**arguments)
-    configuration = {"Hyperparameters": _hyperparameters(trainer.args)}
-    if extended:
-        configuration["Versions"] = _versions(neptune)
-    for name, values in configuration.items():
-        try:
-            run[f"Configuration/{name}"] = values
-        except Exception as e:
-            _skip(name, f"could not log Configuration/{name} ({type(e).__name__}: {e}); skipped")
-    if extended:
-        if session.resumed:
-            _assign("sys/failed", False)  # the run an interrupted training marked failed goes on
-        _save_run_state()
-
-
-def _assign(key: str, value) -> None:
-    try:
-        run[key] = value
-    except Exception as e:
-        _skip(("assign", type(e)), f"could not set {key} ({type(e).__name__}: {e}); skipped")
-
-
-def _stop_run(failed: bool) -> None:
-    """Extended mode: flush and stop the run, so nothing is lost and later events are harmless."""
+    Args:
+        trainer (BaseTrainer): The trainer about to train.
+        **init_run_kwargs (Any): Arguments for ``neptune.init_run`` over the default project, name and tags.
+    """
     global run
-    current, run = run, None
+    _problems.clear()
     try:
-        if failed:
-            current["sys/failed"] = True
-        current.stop(seconds=STOP_TIMEOUT)
+        import neptune
+
+        run = neptune.init_run(**{**_run_arguments(trainer), **init_run_kwargs})
     except Exception as e:
-        _warn_once("stop", f"could not stop the Neptune run cleanly ({type(e).__name__}: {e})")
-
-
-def _device_count(device) -> int:
-    if isinstance(device, (list, tuple)):
-        return len(device)
-    return len([part for part in str(device or "").split(",") if part.strip()]) if "," in str(device) else 1
-
-
-def _logs_here(trainer) -> bool:
-    """Whether this process logs the training: not a DDP rank above 0, and not a parent about to launch DDP workers
-    (from 8.3.184 to 8.3.199 the parent fired on_pretrain_routine_start too)."""
-    if int(os.environ.get("RANK", -1)) not in (-1, 0):
-        return False
-    if getattr(trainer, "ddp", False):
-        return False
-    return "LOCAL_RANK" in os.environ or _device_count(getattr(trainer.args, "device", None)) <= 1
-
-
-def on_pretrain_routine_start(trainer, extended: bool | None = None, **init_run_kwargs) -> None:
-    """Start a Neptune run and log the hyperparameters; extra keyword arguments go to ``neptune.init_run``."""
-    global run, _session
-    if not _logs_here(trainer):
+        run = None
+        LOGGER.warning(f"{PREFIX}could not start a run ({_describe(e)}); training goes on without Neptune logging")
         return
     try:
-        extended = extended_from_environment() if extended is None else extended
-    except ValueError as e:
-        LOGGER.warning(f"ultralytics-neptune: {e}; logging in parity mode")
-        extended = False
-    if extended and run is not None and _session is not None and _session.extended:
-        if _session.trainer_id == id(trainer):
-            return  # this training's run is open already: the event came twice
-        _stop_run(failed=False)  # a run left open by an earlier training that never ended
-    try:
-        _start_run(trainer, extended, init_run_kwargs)
+        run["Configuration/Hyperparameters"] = _hyperparameters(trainer.args)
     except Exception as e:
-        run, _session = None, None
-        LOGGER.warning(
-            f"ultralytics-neptune: could not start a Neptune run ({type(e).__name__}: {e}); "
-            "this training goes on without Neptune logging"
-        )
+        _skip("hyperparameters", f"could not log Configuration/Hyperparameters ({_describe(e)}); skipped")
 
 
 def on_train_epoch_end(trainer) -> None:
-    """Log the epoch's training losses and learning rates; upload the mosaics after the second epoch."""
+    """Log the training losses and learning rates of the epoch, and the mosaics after the second epoch."""
     if not run:
         return
     step = trainer.epoch + 1
     try:
-        losses = trainer.label_loss_items(trainer.tloss, prefix="train")
+        _log_scalars(trainer.label_loss_items(trainer.tloss, prefix="train"), step)
     except Exception as e:
-        _skip("losses", f"could not read the training losses ({type(e).__name__}: {e}); not logged")
-        losses = {}
-    _log_scalars(losses, step)
+        _skip("losses", f"could not read the training losses ({_describe(e)}); not logged")
     _log_scalars(getattr(trainer, "lr", None) or {}, step)
     if trainer.epoch == 1:
-        _log_images(_glob_images(trainer.save_dir, "train_batch*.jpg"), "Mosaic")
-    if _session.extended:  # saved here too: a crash before fit end reruns this epoch, whose steps are now logged
-        _save_run_state()
+        _log_images(_images(trainer.save_dir, "train_batch*.jpg"), "Mosaic")
 
 
 def on_fit_epoch_end(trainer) -> None:
-    """Log the validation metrics; log the model summary after the first epoch."""
+    """Log the validation metrics of the epoch, and the model summary after the first epoch."""
     if not run:
         return
     if trainer.epoch == 0:
@@ -385,57 +213,33 @@ def on_fit_epoch_end(trainer) -> None:
 
             run["Configuration/Model"] = model_info_for_loggers(trainer)
         except Exception as e:
-            _skip("model", f"could not log the model summary ({type(e).__name__}: {e}); skipped")
-    _log_scalars(getattr(trainer, "metrics", None) or {}, trainer.epoch + 1, bump=True)
-    if _session.extended:
-        _save_run_state()
+            _skip("model", f"could not log the model summary ({_describe(e)}); skipped")
+    _log_scalars(getattr(trainer, "metrics", None) or {}, trainer.epoch + 1)
 
 
 def on_val_end(validator) -> None:
     """Upload the validation label and prediction images."""
     if run:
-        _log_images(_glob_images(validator.save_dir, "val*.jpg"), "Validation")
+        _log_images(_images(validator.save_dir, "val*.jpg"), "Validation")
 
 
 def on_train_end(trainer) -> None:
-    """Upload the result plots and the best weights; extended mode then stops the run."""
+    """Upload the result plots and the best weights."""
     if not run:
         return
     try:
-        plots = _all_plot_files(trainer) if _session.extended else _plot_files(trainer)
+        plots = _plot_files(trainer)
     except Exception as e:
-        _skip("plots", f"could not list the plots ({type(e).__name__}: {e}); none uploaded")
+        _skip("plots", f"could not list the plots ({_describe(e)}); none uploaded")
         plots = []
     for plot in plots:
-        _log_plot(title=Path(plot).stem, plot_path=plot)
-    _upload_best(trainer)
-    if _session.skipped > _session.skips_warned:
-        LOGGER.warning(f"ultralytics-neptune: in all, {_session.skipped} items were not logged (warnings above)")
-    if _session.extended:
-        _save_run_state()
-        _stop_run(failed=False)
-
-
-def _upload_best(trainer) -> None:
-    best = getattr(trainer, "best", None)
-    if best is None:
+        _log_plot(title=plot.stem, plot_path=plot)
+    if getattr(trainer, "best", None) is None:
         _skip("best", "the trainer has no best weights path; weights were not uploaded")
     else:
-        _upload_file(f"weights/{trainer.args.name or trainer.args.task}/{Path(best).name}", best)
-
-
-def teardown(trainer) -> None:
-    """Extended mode: a training that ends without reaching train end (an exception, Ctrl-C) stops its run as failed."""
-    if run and _session.extended:
-        _save_run_state()
-        _stop_run(failed=True)
-
-
-def _extended_at_import() -> bool:
-    try:
-        return extended_from_environment()
-    except ValueError:
-        return False  # on_pretrain_routine_start says why
+        _upload(_weights_key(trainer), str(trainer.best))
+    if sum(_problems.values()) > len(_problems):
+        LOGGER.warning(f"{PREFIX}in all, {sum(_problems.values())} items were not logged (warnings above)")
 
 
 callbacks = (
@@ -445,8 +249,7 @@ callbacks = (
         "on_fit_epoch_end": on_fit_epoch_end,
         "on_val_end": on_val_end,
         "on_train_end": on_train_end,
-        **({"teardown": teardown} if _extended_at_import() else {}),
     }
-    if client_installed
+    if enabled
     else {}
 )

@@ -65,7 +65,7 @@ class Recording:
 
 def bundled_recordings() -> dict:
     """The recordings shipped with the package, by name (e.g. ``ultralytics-8.4.131``), oldest first."""
-    from ultralytics_neptune.eras import parse_version
+    from ultralytics_neptune.releases import parse_version
 
     paths = sorted(RECORDINGS_DIR.glob("*.json"), key=lambda p: (parse_version(p.stem.split("-")[1]), p.stem))
     return {path.stem: path for path in paths}

@@ -16,8 +16,8 @@ from functools import lru_cache
 from pathlib import Path
 from types import SimpleNamespace
 
-from ultralytics_neptune.testing.recording import VALIDATOR_EVENTS, Recording, decode
-from ultralytics_neptune.testing.synthetic_png import banded_png
+from ultralytics_neptune.verification.recording import VALIDATOR_EVENTS, Recording, decode
+from ultralytics_neptune.verification.synthetic_png import banded_png
 
 PATH_FIELDS = frozenset({"best", "last", "wdir"})
 CHANNELS = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}

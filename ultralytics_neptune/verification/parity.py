@@ -4,19 +4,20 @@ module logs with what the upstream module logs (live where Ultralytics still shi
 
 from __future__ import annotations
 
-import functools
 import os
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ultralytics_neptune.eras import LAST_UPSTREAM, has_upstream_module, parse_version
-from ultralytics_neptune.testing.fake_neptune import FakeNeptune
-from ultralytics_neptune.testing.recording import Recording, golden_trace_path
-from ultralytics_neptune.testing.replay import replay
-from ultralytics_neptune.testing.upstream import load_our_module, load_upstream_module, upstream_module_path
+from ultralytics_neptune.extended import ExtendedLogger
+from ultralytics_neptune.registration import event_callbacks
+from ultralytics_neptune.releases import LAST_UPSTREAM, has_upstream_module, parse_version
 from ultralytics_neptune.trace import Trace, diff_traces
+from ultralytics_neptune.verification.fake import FakeNeptune
+from ultralytics_neptune.verification.recording import Recording, golden_trace_path
+from ultralytics_neptune.verification.replay import replay
+from ultralytics_neptune.verification.upstream import load_our_module, load_upstream_module, upstream_module_path
 
 
 @contextmanager
@@ -34,17 +35,10 @@ def fake_client(fake: FakeNeptune | None = None):
             os.environ.pop("NEPTUNE_MODE", None)
 
 
-@contextmanager
-def ultralytics_version(version: str | None):
-    """Make ``ultralytics.__version__`` read version, so our module behaves as in that release."""
-    import ultralytics
-
-    saved = ultralytics.__version__
-    ultralytics.__version__ = version or saved
-    try:
-        yield
-    finally:
-        ultralytics.__version__ = saved
+def behaving_as(module, version: str):
+    """Make a loaded copy of our module log as the callback of another Ultralytics release did; return it."""
+    module.RELEASE = module._release(version)
+    return module
 
 
 def installed_ultralytics() -> str:
@@ -80,15 +74,17 @@ def replay_trace(
 ) -> Trace:
     """Replay a recording through a freshly loaded callback module; return what its run received.
 
-    ``version`` is the Ultralytics release our module behaves as (default: the recording's); ``callbacks_of``
-    picks the callbacks to register from the module (default: its ``callbacks`` dict).
+    ``version`` is the Ultralytics release our module behaves as (default: the recording's; ignored by the upstream
+    module, which is what it is); ``callbacks_of`` picks the callbacks to register from the module (default: its
+    ``callbacks`` dict).
     """
     Path(workdir).mkdir(parents=True, exist_ok=True)
     save_dir = Path(tempfile.mkdtemp(prefix=f"{label or 'replay'}-", dir=workdir)) / "save_dir"
     with fake_client() as fake, closing_new_figures():
         module = load_module()
-        with ultralytics_version(version or recording.ultralytics_version):
-            replay(recording, callbacks_of(module), save_dir)
+        if hasattr(module, "RELEASE"):
+            behaving_as(module, version or recording.ultralytics_version)
+        replay(recording, callbacks_of(module), save_dir)
         for run in fake.runs:
             run.stop()
     return trace_of(fake, save_dir, recording=recording.name, module=label)
@@ -107,15 +103,19 @@ def closing_new_figures():
             plt.close(number)
 
 
+def parity_callbacks(module) -> dict:
+    """The event functions of our module, as registration adds them in parity mode (whatever its guard says)."""
+    return event_callbacks(module, module)
+
+
 def extended_callbacks(module) -> dict:
-    """The callbacks of our module in extended mode, as registration adds them."""
-    start = functools.partial(module.on_pretrain_routine_start, extended=True)
-    return {**module.callbacks, "on_pretrain_routine_start": start, "teardown": module.teardown}
+    """The callbacks of an extended logger built on our module, as registration adds them in extended mode."""
+    return event_callbacks(ExtendedLogger(parity=module), module)
 
 
 def our_trace(recording: Recording, workdir: Path | str, version: str | None = None, extended: bool = False) -> Trace:
     """What our module logs on a recording, in parity mode or extended mode."""
-    label, callbacks_of = ("extended", extended_callbacks) if extended else ("ours", lambda module: module.callbacks)
+    label, callbacks_of = ("extended", extended_callbacks) if extended else ("ours", parity_callbacks)
     return replay_trace(recording, load_our_module, workdir, version=version, label=label, callbacks_of=callbacks_of)
 
 

@@ -1,6 +1,6 @@
 """Regenerate golden traces: run the installed Ultralytics' own Neptune callback on bundled recordings.
 
-    python -m ultralytics_neptune.testing.golden [NAME ...]
+    python -m ultralytics_neptune.verification.golden [NAME ...]
 
 Run it in an environment with the Ultralytics release that logged the recording (or 8.4.131, the last release
 with the callback, for recordings of later releases). Recordings that need another release are listed, not
@@ -14,8 +14,13 @@ import sys
 import tempfile
 
 from ultralytics_neptune.synthetic import apply_offline_environment
-from ultralytics_neptune.testing.parity import golden_source, installed_ultralytics, upstream_applies, upstream_trace
-from ultralytics_neptune.testing.recording import Recording, bundled_recordings, golden_trace_path
+from ultralytics_neptune.verification.parity import (
+    golden_source,
+    installed_ultralytics,
+    upstream_applies,
+    upstream_trace,
+)
+from ultralytics_neptune.verification.recording import Recording, bundled_recordings, golden_trace_path
 
 
 def main(argv: list | None = None) -> int:

@@ -1,10 +1,10 @@
 """Record a real tiny training into a replayable recording.
 
-    python -m ultralytics_neptune.testing.recorder --out recording.json [--epochs 3 --imgsz 64]
+    python -m ultralytics_neptune.verification.recorder --out recording.json [--epochs 3 --imgsz 64]
 
 It generates a synthetic dataset in a scratch folder, trains ``yolov8n.yaml`` from scratch on CPU with plots on
 and no network, and writes every event with the state callbacks read and the files present (see
-``ultralytics_neptune.testing.recording`` for the format). Run it in an environment with the Ultralytics release
+``ultralytics_neptune.verification.recording`` for the format). Run it in an environment with the Ultralytics release
 to record; it works on every supported release.
 """
 
@@ -17,7 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ultralytics_neptune.testing.recording import VALIDATOR_EVENTS, Recording, encode
+from ultralytics_neptune.verification.recording import VALIDATOR_EVENTS, Recording, encode
 
 TRAINER_FIELDS = ("epoch", "epochs", "start_epoch", "lr", "metrics", "fitness", "best_fitness")
 PATH_FIELDS = ("best", "last", "wdir")

@@ -20,6 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 PASS, FAIL, ERROR = "pass", "FAIL", "ERROR"
+HELP = "check that Neptune logging matches the upstream callback on the installed Ultralytics"
+DESCRIPTION = (
+    "Replay the bundled recordings of real trainings through our callbacks and compare what reaches Neptune with the "
+    "golden traces of the upstream callback and, where the installed Ultralytics still ships it, with the live "
+    "upstream callback. Prints a table with the first difference of each check; exits 1 on any difference, 2 on a "
+    "bad argument."
+)
 
 
 class UnknownRecordingError(ValueError):
@@ -50,12 +57,14 @@ def describe_era(version: str) -> str:
 
     Trainer behaviour (which plots exist, the final evaluation's step) comes with each recording, not the release.
     """
-    from ultralytics_neptune.eras import era_for, has_upstream_module
+    from ultralytics_neptune.registration import parity_module
+    from ultralytics_neptune.releases import has_upstream_module
 
-    era = era_for(version)
-    plots = "fixed plot list" if era.plot_source == "fixed" else "trainer plots"
+    module = parity_module()
+    _, default_name, plot_source = module._era(module._release(version))
+    plots = "fixed plot list" if plot_source == "fixed" else "trainer plots"
     upstream = "" if has_upstream_module(version) else ", no upstream module"
-    return f'"{era.default_name}", {plots}{upstream}'
+    return f'"{default_name}", {plots}{upstream}'
 
 
 def _run_check(check: Check, compare) -> Check:
@@ -71,7 +80,7 @@ def _run_check(check: Check, compare) -> Check:
 
 def golden_check(recording, workdir: Path) -> Check:
     """Our module as the recording's release against the recording's golden trace."""
-    from ultralytics_neptune.testing import parity
+    from ultralytics_neptune.verification import parity
 
     check = Check(recording.name, recording.ultralytics_version, f"golden (upstream {parity.golden_source(recording)})")
     return _run_check(check, lambda: parity.check_against_golden(recording, workdir))
@@ -79,7 +88,7 @@ def golden_check(recording, workdir: Path) -> Check:
 
 def live_check(recording, workdir: Path) -> Check:
     """Our module as the installed release against the installed upstream module, on the recording."""
-    from ultralytics_neptune.testing import parity
+    from ultralytics_neptune.verification import parity
 
     installed = parity.installed_ultralytics()
     check = Check(recording.name, installed, f"live upstream {installed}")
@@ -97,8 +106,8 @@ def run_checks(names: list | None = None, live: bool = True) -> list:
 
     Each check replays into its own temporary folder, deleted when it ends (a replay writes tens of MB of images).
     """
-    from ultralytics_neptune.testing.parity import upstream_module_path
-    from ultralytics_neptune.testing.recording import Recording, bundled_recordings
+    from ultralytics_neptune.verification.parity import upstream_module_path
+    from ultralytics_neptune.verification.recording import Recording, bundled_recordings
 
     recordings = bundled_recordings()
     unknown = [name for name in names or [] if name not in recordings]
@@ -143,7 +152,7 @@ def run_parity(names: list | None = None, live: bool = True, verbose: bool = Fal
         atexit.register(shutil.rmtree, settings, ignore_errors=True)
         apply_offline_environment(settings)
         os.environ["YOLO_VERBOSE"] = "False"  # no "Creating new Ultralytics Settings" lines above the table
-    from ultralytics_neptune.testing.parity import installed_ultralytics, upstream_module_path
+    from ultralytics_neptune.verification.parity import installed_ultralytics, upstream_module_path
 
     installed = installed_ultralytics()
     has_upstream = upstream_module_path() is not None
@@ -165,3 +174,21 @@ def run_parity(names: list | None = None, live: bool = True, verbose: bool = Fal
         print("\n" + "\n".join(f"note: {note}" for note in notes), file=out)
     print(f"\n{summary(checks)}", file=out)
     return 0 if all(check.status == PASS for check in checks) else 1
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument(
+        "recordings", nargs="*", help="bundled recordings to replay (default: all), e.g. ultralytics-8.4.131"
+    )
+    parser.add_argument("--golden-only", action="store_true", help="skip the live upstream module even if installed")
+    parser.add_argument("-v", "--verbose", action="store_true", help="list every difference of a failed check")
+
+
+def run(args) -> int:
+    import sys
+
+    try:
+        return run_parity(args.recordings or None, live=not args.golden_only, verbose=args.verbose)
+    except UnknownRecordingError as error:
+        print(f"ultralytics-neptune parity: {error}", file=sys.stderr)
+        return 2

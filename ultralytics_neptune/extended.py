@@ -1,0 +1,285 @@
+"""Extended mode: everything parity mode logs, with upstream's defects fixed, kept in one object per registration.
+
+What it changes, each a strict addition to parity mode's operations (see the README's table): plots uploaded as
+their files (full resolution, no figure left open, every plot image of the run including those the release's list
+missed); the project from ``project=``, else ``NEPTUNE_PROJECT``, never the local runs folder; steps of a field that
+always increase (the final evaluation before 8.4.52 moves past the last epoch); a resumed training continues its
+run (its id and last steps are kept next to the weights); the run stopped at train end, or marked failed by
+``teardown`` when the training ends by exception; console capture off by default; the versions that logged it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+import os
+import platform
+import sys
+import uuid
+from pathlib import Path
+
+RUN_STATE_FILE = "neptune_run.json"  # the run id and last steps, kept next to the weights for a resumed training
+#: init_run arguments extended mode passes unless the user gives them: progress bars would flood captured output
+INIT_DEFAULTS = {"capture_stdout": False, "capture_stderr": False, "capture_hardware_metrics": True}
+PLOT_SUFFIXES = (".png", ".jpg", ".jpeg")
+STOP_TIMEOUT = 60  # seconds the stop at train end waits for queued operations; the rest stays on disk for sync
+
+
+def _as_number(value) -> tuple:
+    """Return (float, None) for a loggable series value, else (None, why it is not)."""
+    if value is None or isinstance(value, str):
+        return None, f"is {value!r}, not a number"
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None, f"is a {type(value).__name__}, not a number"
+    if not math.isfinite(number):
+        return None, f"is {number} (Neptune keeps only finite values)"
+    return number, None
+
+
+def _unreadable(path: Path) -> str | None:
+    """Why a file cannot be uploaded, or None if it can."""
+    if not path.exists():
+        return "does not exist"
+    if not path.is_file():
+        return "is not a file"
+    if not os.access(path, os.R_OK):
+        return "is not readable"
+    return None
+
+
+class ExtendedLogger:
+    """The callbacks of one registration in extended mode: its run, its state and its warnings live here.
+
+    Args:
+        parity: The drop-in module whose helpers decide what is logged (default: the installed one); parity replays
+            pass a copy that behaves as another Ultralytics release.
+        **init_run_kwargs: Arguments for ``neptune.init_run`` over extended mode's own.
+    """
+
+    def __init__(self, parity=None, **init_run_kwargs):
+        if parity is None:
+            from ultralytics_neptune.utils.callbacks import neptune as parity
+        self.parity = parity
+        self.init_run_kwargs = init_run_kwargs
+        self.run = None
+        self.trainer_id = None
+        self.state_file: Path | None = None
+        self.state: dict = {"last_steps": {}}
+        self.resumed = False
+        self.problems: dict = {}  # kind of problem -> items not logged because of it, in this run
+
+    # warnings
+
+    def _skip(self, kind, message: str) -> None:
+        """Warn once per kind of problem in a run that something was not logged; count the repeats."""
+        if kind not in self.problems:
+            self.parity.LOGGER.warning(f"{self.parity.PREFIX}{message}")
+        self.problems[kind] = self.problems.get(kind, 0) + 1
+
+    def _describe(self, error: Exception) -> str:
+        return self.parity._describe(error)
+
+    # the client's operations, each checked first
+
+    def _append(self, key: str, value, step, bump: bool = False) -> None:
+        number, problem = _as_number(value)
+        if problem:
+            self._skip(("value", key), f"{key} {problem} at step {step}; that value was not logged")
+            return
+        last = self.state["last_steps"].get(key)
+        if last is not None and step <= last:
+            if not bump:
+                self._skip(("step", key), f"{key} already has step {step} in this run (a resumed epoch); not logged")
+                return
+            step = last + 1
+        try:
+            self.run[key].append(value=number, step=step)
+        except Exception as e:
+            self._skip(("append", type(e)), f"could not log {key} at step {step} ({self._describe(e)}); skipped")
+            return
+        self.state["last_steps"][key] = step
+
+    def _log_scalars(self, scalars: dict, step: int, bump: bool = False) -> None:
+        for key, value in scalars.items():
+            self._append(key, value, step, bump)
+
+    def _upload(self, key: str, path) -> None:
+        problem = _unreadable(Path(path))
+        if problem:
+            self._skip(("file", key), f"{path} {problem}; {key} was not uploaded")
+            return
+        try:
+            self.run[key].upload(importlib.import_module("neptune.types").File(str(path)))
+        except Exception as e:
+            self._skip(("upload", type(e)), f"could not upload {path} to {key} ({self._describe(e)}); skipped")
+
+    def _assign(self, key: str, value) -> None:
+        try:
+            self.run[key] = value
+        except Exception as e:
+            self._skip(("assign", key), f"could not set {key} ({self._describe(e)}); skipped")
+
+    # run state, for a resumed training
+
+    def _read_run_state(self) -> dict | None:
+        try:
+            state = json.loads(self.state_file.read_text())
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as e:
+            self._skip("resume", f"could not read {self.state_file} ({e}); this resumed training starts a new run")
+            return None
+        return state if isinstance(state, dict) and "custom_run_id" in state else None
+
+    def _save_run_state(self) -> None:
+        try:
+            self.state_file.parent.mkdir(parents=True, exist_ok=True)
+            temporary = self.state_file.with_suffix(".tmp")
+            temporary.write_text(json.dumps(self.state))
+            temporary.replace(self.state_file)
+        except OSError as e:
+            self._skip("state", f"could not save {self.state_file} ({e}); a resumed training would start a new run")
+
+    def _init_arguments(self, trainer) -> dict:
+        """Parity's project, name and tags, then extended mode's: the project rule, defaults, a resumable id."""
+        given = self.init_run_kwargs
+        arguments = {**self.parity._run_arguments(trainer), **INIT_DEFAULTS, **given}
+        arguments["project"] = given.get("project") or os.environ.get("NEPTUNE_PROJECT") or self.parity._era()[1]
+        weights = getattr(trainer, "wdir", None) or Path(trainer.save_dir) / "weights"
+        self.state_file = Path(weights) / RUN_STATE_FILE
+        self.state, self.resumed = {"last_steps": {}}, False
+        previous = self._read_run_state() if getattr(trainer.args, "resume", False) else None
+        if previous and "custom_run_id" not in given and "with_id" not in given:
+            self.state, self.resumed = {**self.state, **previous}, True
+            arguments["custom_run_id"] = previous["custom_run_id"]
+        elif "with_id" not in given:  # the user resumes a run by its Neptune id: no custom id beside it
+            arguments.setdefault("custom_run_id", uuid.uuid4().hex)
+        self.state["custom_run_id"] = arguments.get("custom_run_id")
+        return arguments
+
+    def _stop(self, failed: bool) -> None:
+        """Flush and stop the run, so nothing is lost and later events are harmless."""
+        run, self.run = self.run, None
+        try:
+            if failed:
+                run["sys/failed"] = True
+            run.stop(seconds=STOP_TIMEOUT)
+        except Exception as e:
+            self._skip("stop", f"could not stop the Neptune run cleanly ({self._describe(e)})")
+
+    # events
+
+    def on_pretrain_routine_start(self, trainer) -> None:
+        """Start the run (or continue a resumed training's) and log the hyperparameters and versions."""
+        if self.run is not None:
+            if self.trainer_id == id(trainer):
+                return  # this training's run is open already: the event came twice
+            self._stop(failed=False)  # a run left open by an earlier training that never ended
+        self.problems = {}
+        try:
+            neptune = importlib.import_module("neptune")
+            arguments = self._init_arguments(trainer)
+            self.run = neptune.init_run(**arguments)
+        except Exception as e:
+            self.run = None
+            self.parity.LOGGER.warning(
+                f"{self.parity.PREFIX}could not start a run ({self._describe(e)}); "
+                "training goes on without Neptune logging"
+            )
+            return
+        self.trainer_id = id(trainer)
+        self._assign("Configuration/Hyperparameters", self.parity._hyperparameters(trainer.args))
+        self._assign("Configuration/Versions", _versions(neptune))
+        if self.resumed:
+            self._assign("sys/failed", False)  # the run an interrupted training marked failed goes on
+        self._save_run_state()
+
+    def on_train_epoch_end(self, trainer) -> None:
+        """Log the losses and learning rates; the mosaics after the second epoch."""
+        if not self.run:
+            return
+        step = trainer.epoch + 1
+        try:
+            self._log_scalars(trainer.label_loss_items(trainer.tloss, prefix="train"), step)
+        except Exception as e:
+            self._skip("losses", f"could not read the training losses ({self._describe(e)}); not logged")
+        self._log_scalars(getattr(trainer, "lr", None) or {}, step)
+        if trainer.epoch == 1:
+            for name, path in self.parity._images(trainer.save_dir, "train_batch*.jpg").items():
+                self._upload(f"Mosaic/{name}", path)
+        self._save_run_state()  # here too: a crash before fit end reruns this epoch, whose steps are now logged
+
+    def on_fit_epoch_end(self, trainer) -> None:
+        """Log the metrics, past the last step where the release repeated it; the model summary after epoch 1."""
+        if not self.run:
+            return
+        if trainer.epoch == 0:
+            try:
+                from ultralytics.utils.torch_utils import model_info_for_loggers
+
+                self._assign("Configuration/Model", model_info_for_loggers(trainer))
+            except Exception as e:
+                self._skip("model", f"could not log the model summary ({self._describe(e)}); skipped")
+        self._log_scalars(getattr(trainer, "metrics", None) or {}, trainer.epoch + 1, bump=True)
+        self._save_run_state()
+
+    def on_val_end(self, validator) -> None:
+        """Upload the validation label and prediction images."""
+        if self.run:
+            for name, path in self.parity._images(validator.save_dir, "val*.jpg").items():
+                self._upload(f"Validation/{name}", path)
+
+    def on_train_end(self, trainer) -> None:
+        """Upload every plot file and the best weights, then stop the run."""
+        if not self.run:
+            return
+        try:
+            plots = self._plot_files(trainer)
+        except Exception as e:
+            self._skip("plots", f"could not list the plots ({self._describe(e)}); none uploaded")
+            plots = []
+        for plot in plots:
+            self._upload(f"Plots/{plot.stem}", plot)
+        if getattr(trainer, "best", None) is None:
+            self._skip("best", "the trainer has no best weights path; weights were not uploaded")
+        else:
+            self._upload(self.parity._weights_key(trainer), trainer.best)
+        if sum(self.problems.values()) > len(self.problems):
+            total = sum(self.problems.values())
+            self.parity.LOGGER.warning(f"{self.parity.PREFIX}in all, {total} items were not logged (warnings above)")
+        self._save_run_state()
+        self._stop(failed=False)
+
+    def teardown(self, trainer) -> None:
+        """A training that ends without reaching train end (an exception, Ctrl-C) stops its run as failed."""
+        if self.run:
+            self._save_run_state()
+            self._stop(failed=True)
+
+    def _plot_files(self, trainer) -> list:
+        """The release's plots, and every other plot image the run saved (renamed or de-duplicated ones)."""
+        plots = {path.stem: path for path in self.parity._plot_files(trainer)}
+        for path in sorted(Path(trainer.save_dir).iterdir()):
+            if path.suffix.lower() in PLOT_SUFFIXES and "batch" not in path.name:
+                plots.setdefault(path.stem, path)
+        return list(plots.values())
+
+
+def _versions(neptune) -> dict:
+    """The versions that logged this run, as installed."""
+    import ultralytics
+
+    from ultralytics_neptune import __version__
+
+    versions = {
+        "ultralytics-neptune": __version__,
+        "ultralytics": ultralytics.__version__,
+        "neptune": getattr(neptune, "__version__", "unknown"),
+        "python": platform.python_version(),
+    }
+    if "torch" in sys.modules:
+        versions["torch"] = str(sys.modules["torch"].__version__)
+    return versions
