@@ -9,6 +9,9 @@ It must stay cheap. The ``.pth`` line imports this module only when the switch c
 variable is set, or the settings file exists), so an unrelated process pays one ``os.path.exists``. This module
 imports only ``sys``; the switches are read (by ``ultralytics_neptune.settings``, the one reader) when a trainer is
 created, so a value that means nothing is reported by the training it concerns.
+
+PYTEST_DONT_REWRITE: pytest rewrites the modules of a distribution with a plugin (ours) and warns that this one was
+imported before it could (at interpreter start); it holds no assertion to rewrite.
 """
 
 import sys

@@ -263,3 +263,75 @@ def test_with_the_builtin_callback_enabled_a_training_starts_one_run(environment
     result = yolo([*arguments, "device=cpu", "plots=False"], environment, tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert len(read_offline_runs(tmp_path / ".neptune")) == 1
+
+
+# status and a training agree, for every kind of setting
+
+SETTINGS_TABLE = {
+    # name: (environment variables, settings file text or None, what status and a training must both say)
+    "nothing set": ({}, None, "off"),
+    "switch on": ({"ULTRALYTICS_NEPTUNE": "1"}, None, "parity"),
+    "switch and extended on": ({"ULTRALYTICS_NEPTUNE": "yes", "ULTRALYTICS_NEPTUNE_EXTENDED": "1"}, None, "extended"),
+    "settings file on": ({}, '{"enabled": true, "extended": false}', "parity"),
+    "variable off wins over the file": ({"ULTRALYTICS_NEPTUNE": "0"}, '{"enabled": true}', "off"),
+    "switch means nothing": ({"ULTRALYTICS_NEPTUNE": "maybe"}, None, "ULTRALYTICS_NEPTUNE='maybe'"),
+    "empty switch": ({"ULTRALYTICS_NEPTUNE": ""}, None, "ULTRALYTICS_NEPTUNE=''"),
+    "extended means nothing": (
+        {"ULTRALYTICS_NEPTUNE": "1", "ULTRALYTICS_NEPTUNE_EXTENDED": "maybe"},
+        None,
+        "ULTRALYTICS_NEPTUNE_EXTENDED='maybe'",
+    ),
+    "mode means nothing": ({"ULTRALYTICS_NEPTUNE": "1", "NEPTUNE_MODE": "bogus"}, None, "NEPTUNE_MODE='bogus'"),
+    "settings file is not JSON": ({}, "{not json", "is not JSON"),
+}
+STATUS_SAYS = {
+    "off": "is logged only where add_neptune_callbacks is called (automatic registration is off)",
+    "parity": "logs to Neptune in parity mode (offline)",
+    "extended": "logs to Neptune in extended mode (offline)",
+}
+
+
+def status_and_training(variables: dict, settings_text, environment: dict, workdir: Path, dataset: Path) -> tuple:
+    """(exit code, output and the 'a training' row of status; offline runs and output of a real tiny yolo train)."""
+    environment.update(variables)
+    if settings_text is not None:
+        Path(environment["ULTRALYTICS_NEPTUNE_SETTINGS"]).write_text(settings_text)
+    command = [sys.executable, "-m", "ultralytics_neptune", "status"]
+    status = subprocess.run(command, env=environment, cwd=workdir, capture_output=True, text=True, timeout=300)
+    row = next(line for line in status.stdout.splitlines() if line.startswith("a training"))
+    arguments = ["train", "model=yolov8n.yaml", f"data={dataset}", "epochs=1", "imgsz=32", "batch=4", "workers=0"]
+    training = yolo([*arguments, "device=cpu", "plots=False"], environment, workdir)
+    assert training.returncode == 0, training.stderr[-3000:]
+    runs = read_offline_runs(workdir / ".neptune")
+    return status, row.split("  ")[-1].strip(), runs, training.stdout + training.stderr
+
+
+@needs_hook
+@pytest.mark.parametrize("name", list(SETTINGS_TABLE))
+def test_status_says_what_a_training_then_does(name, environment, tmp_path, dataset):
+    variables, settings_text, expected = SETTINGS_TABLE[name]
+    status, says, runs, output = status_and_training(variables, settings_text, environment, tmp_path, dataset)
+    if expected in STATUS_SAYS:
+        assert (status.returncode, says) == (0, STATUS_SAYS[expected])
+        assert len(runs) == (0 if expected == "off" else 1)
+        versions = [
+            op for run in runs for op in run.trace.operations if op["path"][:2] == ["Configuration", "Versions"]
+        ]
+        assert bool(versions) is (expected == "extended")
+    else:
+        assert status.returncode == 1 and expected in status.stderr
+        assert says == "logs NOTHING to Neptune until the settings above are fixed"
+        assert runs == []
+        (warning,) = [line for line in output.splitlines() if "NOT logging this training to Neptune" in line]
+        assert expected in warning
+
+
+@needs_hook
+def test_with_the_switch_on_pytest_rewrites_our_plugin_without_a_warning(environment, tmp_path):
+    """The hook imports nothing of ours at start, so pytest can still rewrite the plugin it loads from us."""
+    (tmp_path / "test_nothing.py").write_text("def test_nothing():\n    assert True\n")
+    environment["ULTRALYTICS_NEPTUNE"] = "1"
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error", "test_nothing.py"]
+    result = subprocess.run(command, env=environment, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "PytestAssertRewriteWarning" not in result.stdout + result.stderr

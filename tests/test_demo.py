@@ -14,7 +14,8 @@ from ultralytics_neptune.offline import read_offline_runs
 
 def demo(out, *options) -> subprocess.CompletedProcess:
     command = [sys.executable, "-m", "ultralytics_neptune", "demo", "--out", str(out), "--epochs", "2", *options]
-    return subprocess.run(command, capture_output=True, text=True, timeout=900, env=outside_pytest())
+    environment = {key: value for key, value in outside_pytest().items() if not key.startswith("NEPTUNE_")}
+    return subprocess.run(command, capture_output=True, text=True, timeout=900, env=environment)
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +32,7 @@ def test_the_demo_prints_the_namespaces_and_steps_of_its_run(two_demos):
     for namespace in namespaces:
         assert f"\n{namespace} " in table
     assert " 1..2 " in table
-    assert "neptune sync --path" in table
+    assert "Logged offline: " in table and "neptune sync --path" in table
 
 
 def test_a_second_demo_in_the_same_folder_keeps_the_first(two_demos):
@@ -56,7 +57,22 @@ def test_help_describes_the_options():
     assert all(option in result.stdout for option in ("--epochs", "--imgsz", "--out", "--mode"))
 
 
-def test_a_bad_option_is_refused_with_its_name():
-    command = [sys.executable, "-m", "ultralytics_neptune", "demo", "--epochs", "0"]
+@pytest.mark.parametrize(("value", "complaint"), [("0", "must be 1 or more, got 0"), ("abc", "must be a whole number")])
+def test_a_bad_option_is_refused_with_its_name_and_why(value, complaint):
+    command = [sys.executable, "-m", "ultralytics_neptune", "demo", "--epochs", value]
     result = subprocess.run(command, capture_output=True, text=True)
-    assert result.returncode == 2 and "--epochs" in result.stderr and "must be 1 or more" in result.stderr
+    assert result.returncode == 2 and "--epochs" in result.stderr and complaint in result.stderr
+
+
+def test_without_a_token_the_async_demo_says_nothing_was_logged_and_why(tmp_path):
+    result = demo(tmp_path, "--mode", "async")
+    assert result.returncode == 1
+    assert "Nothing was logged to Neptune: no Neptune API token for async mode" in result.stdout
+    assert "Sent" not in result.stdout and "Logged offline" not in result.stdout
+
+
+def test_the_demo_logs_what_a_users_training_logs(two_demos):
+    """No capture switched off: the client's console and hardware monitoring are there, as in a user's run."""
+    out, _, _ = two_demos
+    parity, _ = read_offline_runs(out / ".neptune")
+    assert any(op["path"][0] == "monitoring" for op in parity.trace.operations)

@@ -41,7 +41,7 @@ def test_disable_turns_it_off(settings, capsys):
 
 def test_without_a_settings_file_status_names_none_as_the_source(settings, capsys):
     shown = status_of(capsys)
-    assert shown["automatic registration"] == f"off (default; `ultralytics-neptune enable` would write {settings})"
+    assert shown["automatic registration"] == "off (default): no settings file; `ultralytics-neptune enable` makes one"
     assert not settings.exists()
 
 

@@ -18,18 +18,34 @@ DESCRIPTION = (
     "parity callbacks, then print what the run holds and where it lies."
 )
 
-QUIET_CAPTURE = {"capture_stdout": False, "capture_stderr": False, "capture_hardware_metrics": False}
+SYNC = "NEPTUNE_API_TOKEN=<token> neptune sync --path {path} --project <workspace>/<project> --offline-only"
 
 
 def _print(text: str = "") -> None:
     print(text, flush=True)
 
 
+def _run_started(model) -> bool:
+    """Whether our callbacks started a Neptune run for this model's training; parity mode's is stopped here (it
+    stays open after training, as upstream's did; extended mode stopped its own at train end)."""
+    from ultralytics_neptune.extended import ExtendedLogger
+    from ultralytics_neptune.utils.callbacks import neptune as parity_module
+
+    for callback in model.callbacks["on_train_end"]:
+        if isinstance(getattr(callback, "__self__", None), ExtendedLogger):
+            return callback.__self__.runs_started > 0
+    if parity_module.run is None:
+        return False
+    parity_module.run.stop()
+    return True
+
+
 def run_demo(
     out: Path, epochs: int = 3, imgsz: int = 64, mode: str = "offline", images: int = 8, extended: bool = False
 ) -> int:
-    """Train, log, and print what reached Neptune; return a process exit code."""
+    """Train, log like a user's training does, and say what happened to the run; return a process exit code."""
     from ultralytics_neptune.offline import format_summary, offline_run_folders, read_offline_run
+    from ultralytics_neptune.registration import missing_token
     from ultralytics_neptune.synthetic import apply_offline_environment, make_detection_dataset
 
     out = Path(out).resolve()
@@ -49,36 +65,38 @@ def run_demo(
     from ultralytics import YOLO
 
     from ultralytics_neptune import add_neptune_callbacks
-    from ultralytics_neptune.utils.callbacks import neptune as parity_module
 
     model = YOLO("yolov8n.yaml")
-    add_neptune_callbacks(model, extended=extended, mode=mode, **QUIET_CAPTURE)
+    add_neptune_callbacks(model, extended=extended, mode=mode)
     model.train(data=str(data), epochs=epochs, imgsz=imgsz, batch=4, workers=0, device="cpu", plots=True)
-    save_dir = Path(model.trainer.save_dir)
-    if parity_module.run is not None:
-        parity_module.run.stop()  # parity mode leaves the run open, as upstream did; extended stopped it
+    started = _run_started(model)
 
-    _print(f"\nUltralytics run folder: {save_dir}")
+    _print(f"\nUltralytics run folder: {model.trainer.save_dir}")
+    if not started:
+        why = missing_token({"mode": mode}) or "the run could not start (the warning above says why)"
+        _print(f"Nothing was logged to Neptune: {why}.")
+        return 1
     if mode == "debug":
-        _print("Debug mode keeps nothing: the callbacks ran, but there is no run to show.")
+        _print("Logged in debug mode, which keeps nothing: there is no run to show.")
         return 0
     if mode != "offline":
-        _print(f"The run was sent in {mode} mode to the Neptune server of NEPTUNE_API_TOKEN / NEPTUNE_PROJECT.")
+        _print(f"Sent in {mode} mode to the Neptune server of your NEPTUNE_API_TOKEN (the client says above if any")
+        _print("operations could not be sent and stay on disk for `neptune sync`).")
         return 0
     new_runs = [folder for folder in offline_run_folders(neptune_data) if folder not in before]
-    if not new_runs:
-        _print(f"\nNo offline run appeared under {neptune_data}: see the warnings above.")
-        return 1
-    run = read_offline_run(new_runs[-1])
-    _print("\n" + format_summary(run))
-    _print(f"\nOffline run: {run.folder}")
-    _print("To upload it to a self-hosted Neptune server (the neptune CLI needs setuptools<82):")
-    _print(f"  NEPTUNE_API_TOKEN=<token> neptune sync --path {out} --project <workspace>/<project> --offline-only")
+    offline_run = read_offline_run(new_runs[-1])
+    _print("\n" + format_summary(offline_run))
+    _print(f"\nLogged offline: {offline_run.folder}")
+    _print("To upload it to a self-hosted Neptune server:")
+    _print(f"  {SYNC.format(path=out)}")
     return 0
 
 
 def _positive(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
     return value

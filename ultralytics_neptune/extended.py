@@ -69,6 +69,7 @@ class ExtendedLogger:
         self.state_file: Path | None = None
         self.state: dict = {"last_steps": {}}
         self.resumed = False
+        self.runs_started = 0
         self.problems: dict = {}  # kind of problem -> items not logged because of it, in this run
 
     # warnings
@@ -190,7 +191,7 @@ class ExtendedLogger:
                 "training goes on without Neptune logging"
             )
             return
-        self.trainer_id = id(trainer)
+        self.trainer_id, self.runs_started = id(trainer), self.runs_started + 1
         self._assign("Configuration/Hyperparameters", self.parity._hyperparameters(trainer.args))
         self._assign("Configuration/Versions", _versions(neptune))
         if self.resumed:

@@ -50,9 +50,7 @@ def _builtin_callback() -> str:
 
 
 def _source(choice: settings.Choice) -> str:
-    if choice.source == "default":
-        return f"default; `ultralytics-neptune enable` would write {settings.settings_path()}"
-    return f"from {choice.source}"
+    return "default" if choice.source == "default" else f"from {choice.source}"
 
 
 def status() -> tuple:
@@ -80,7 +78,10 @@ def status() -> tuple:
     read(
         "automatic registration",
         settings.automatic_registration,
-        lambda choice: f"{'on' if choice.value else 'off'} ({_source(choice)})",
+        lambda choice: (
+            f"{'on' if choice.value else 'off'} ({_source(choice)})"
+            + ("" if choice.source != "default" else ": no settings file; `ultralytics-neptune enable` makes one")
+        ),
     )
     rows.append(("start-up hook", str(hook) if hook else "not installed in this environment (editable install?)"))
     read("logging mode", settings.extended_mode, lambda c: f"{'extended' if c.value else 'parity'} ({_source(c)})")
@@ -94,9 +95,25 @@ def status() -> tuple:
         ("API token", "set" if os.environ.get("NEPTUNE_API_TOKEN") else "unset (offline and debug modes need none)"),
         ("offline data", str(Path(os.environ.get("NEPTUNE_DATA_DIRECTORY", ".neptune")).resolve())),
     ]
-    if errors:
-        rows.append(("a training", "logs NOTHING to Neptune until the settings above are fixed"))
+    rows.append(("a training", _outcome(errors)))
     return rows, errors
+
+
+def _outcome(errors: list) -> str:
+    """What a training started by `yolo train` or a script will do, as the start-up hook and registration decide."""
+    from ultralytics_neptune.registration import client_installed, missing_token
+
+    if errors:
+        return "logs NOTHING to Neptune until the settings above are fixed"
+    if not settings.automatic_registration().value:
+        return "is logged only where add_neptune_callbacks is called (automatic registration is off)"
+    if not client_installed():
+        return "is NOT logged: the neptune client is not installed"
+    problem = missing_token({})
+    if problem:
+        return f"is NOT logged: {problem}"
+    mode = "extended" if settings.extended_mode().value else "parity"
+    return f"logs to Neptune in {mode} mode ({settings.connection_mode() or 'async'})"
 
 
 def format_status(rows: list) -> str:

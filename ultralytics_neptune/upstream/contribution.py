@@ -1,0 +1,266 @@
+"""The changes that contribute our Neptune callback to an Ultralytics source tree, all computed before any is written.
+
+A tree is the folder that holds the ``ultralytics`` package: a git checkout of Ultralytics or an unpacked wheel, of a
+release that no longer ships its own Neptune callback (8.4.132 or later). The contribution is the drop-in module, its
+settings key (off by default), its entry among the integrations a trainer loads, a docs page and a test file. A tree
+that cannot take it raises ``Refusal`` before anything is written; ``write`` then writes every file or none.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib.util
+import os
+import re
+import tempfile
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+from ultralytics_neptune.releases import LAST_UPSTREAM, has_upstream_module, parse_version
+
+OUR_MODULE = "ultralytics_neptune.utils.callbacks.neptune"
+TEMPLATES = Path(__file__).parent / "templates"
+HEADER = "# Ultralytics 🚀 AGPL-3.0 License - https://ultralytics.com/license\n\n"  # every Ultralytics module starts so
+LINE_LENGTH = 120  # Ultralytics' ruff line-length
+
+PACKAGE_INIT = "ultralytics/__init__.py"
+MODULE = "ultralytics/utils/callbacks/neptune.py"
+SETTINGS = "ultralytics/utils/__init__.py"
+INTEGRATIONS = "ultralytics/utils/callbacks/base.py"
+DOCS_PAGE = "docs/en/integrations/neptune.md"
+TEST_FILE = "tests/test_neptune.py"
+
+SETTINGS_KEY_LINE = '"neptune": False,  # Neptune logging'
+# the integration line the key goes after, and any line that would mean the tree has a Neptune setting already
+MLFLOW_SETTING = re.compile(r'^(?P<indent>[ \t]+)"mlflow": (?:True|False),  #[^\n]*\n', re.MULTILINE)
+NEPTUNE_SETTING = re.compile(r'^[ \t]*"neptune"\s*:', re.MULTILINE)
+VERSION = re.compile(r'^__version__ = "(?P<version>[^"]+)"', re.MULTILINE)
+
+# add_integration_callbacks from 8.4.177: a loop over the settings keys whose modules a trainer imports
+INTEGRATION_LOOP = re.compile(r'^(?P<indent>[ \t]+)for key in \((?P<keys>"\w+"(?:, "\w+")*)\):\r?\n', re.MULTILINE)
+# add_integration_callbacks from 8.4.132 to 8.4.176: every integration module imported, their callbacks extended
+MLFLOW_IMPORT = re.compile(r"^(?P<indent>[ \t]+)from \.mlflow import callbacks as mlflow_cb\r?\n", re.MULTILINE)
+CALLBACKS_EXTEND = re.compile(r"^[ \t]+callbacks_list\.extend\(\[[^\]\n]*\bmlflow_cb, [^\]\n]*\]\)\r?\n", re.MULTILINE)
+
+
+class Refusal(Exception):
+    """The tree cannot take the contribution; the message says why."""
+
+
+@dataclass(frozen=True)
+class Change:
+    """One file of the contribution: its path in the tree (with "/"), its content now (None if new) and after."""
+
+    path: str
+    old: str | None
+    new: str
+
+
+def plan(root: Path | str) -> list[Change]:
+    """Return the changes that contribute our Neptune callback to the Ultralytics tree at root.
+
+    Raises:
+        Refusal: root holds no Ultralytics package of a known layout, its release still ships a Neptune callback, or
+            the tree has a Neptune module or setting already.
+    """
+    root = Path(root)
+    if not (root / PACKAGE_INIT).is_file():
+        raise Refusal(f"{root} holds no Ultralytics source tree: {root / PACKAGE_INIT} does not exist")
+    version = _version(_read(root, PACKAGE_INIT), root)
+    if has_upstream_module(version):
+        raise Refusal(
+            f"Ultralytics {version} in {root} is older than 8.4.132: releases up to {LAST_UPSTREAM} still ship their "
+            "own Neptune callback"
+        )
+    if (root / MODULE).exists():
+        raise Refusal(f"{root / MODULE} already exists: this tree already has a Neptune callback")
+    settings = _read(root, SETTINGS)
+    if NEPTUNE_SETTING.search(settings):
+        raise Refusal(f'{root / SETTINGS} already has a "neptune" settings key')
+    integrations = _read(root, INTEGRATIONS)
+    changes = [
+        Change(MODULE, None, module_source()),
+        Change(SETTINGS, settings, with_settings_key(settings)),
+        Change(INTEGRATIONS, integrations, with_neptune_integration(integrations)),
+        _template_change(root, DOCS_PAGE, "neptune.md"),
+        _template_change(root, TEST_FILE, "test_neptune.py"),
+    ]
+    return [change for change in changes if change.old != change.new]
+
+
+def module_source() -> str:
+    """Return our drop-in module as Ultralytics would hold it: the installed file under Ultralytics' header."""
+    source = _decode(Path(importlib.util.find_spec(OUR_MODULE).origin).read_bytes())
+    return source if source.startswith(HEADER) else HEADER + source
+
+
+def with_settings_key(text: str) -> str:
+    """Return ``ultralytics/utils/__init__.py`` with the "neptune" settings default (off) after the MLflow one.
+
+    Raises:
+        Refusal: the MLflow line of the settings defaults is not there exactly once.
+    """
+    mlflow = _only(MLFLOW_SETTING, text, f'{SETTINGS}: the settings defaults line "mlflow": True,  # ...')
+    return _insert_after(text, mlflow, mlflow["indent"] + SETTINGS_KEY_LINE)
+
+
+def with_neptune_integration(text: str) -> str:
+    """Return ``ultralytics/utils/callbacks/base.py`` with "neptune" among the integrations a trainer loads.
+
+    From 8.4.177 the key joins, in alphabetical order, the keys whose settings the loop reads; from 8.4.132 to 8.4.176
+    the module is imported after MLflow's and its callbacks follow MLflow's, as they did up to 8.4.131. Where the
+    docstring names the integrations, it names Neptune too.
+
+    Raises:
+        Refusal: neither layout is there exactly as expected.
+    """
+    if INTEGRATION_LOOP.search(text):
+        loop = _only(INTEGRATION_LOOP, text, f"{INTEGRATIONS}: the loop over integration keys")
+        keys = re.findall(r'"(\w+)"', loop["keys"])
+        if "mlflow" not in keys:
+            raise Refusal(f"unrecognised layout: {INTEGRATIONS} loops over ({loop['keys']}), without mlflow")
+        keys.insert(next((i for i, key in enumerate(keys) if key > "neptune"), len(keys)), "neptune")
+        quoted = ", ".join(f'"{key}"' for key in keys)
+        changed = f"{loop['indent']}for key in ({quoted}):"
+        text = _replace(text, loop, changed)
+    elif MLFLOW_IMPORT.search(text):
+        mlflow = _only(MLFLOW_IMPORT, text, f"{INTEGRATIONS}: the import of the MLflow callbacks")
+        text = _insert_after(text, mlflow, f"{mlflow['indent']}from .neptune import callbacks as neptune_cb")
+        extend = _only(CALLBACKS_EXTEND, text, f"{INTEGRATIONS}: callbacks_list.extend([..., mlflow_cb, ...])")
+        changed = extend.group().rstrip("\r\n").replace("mlflow_cb, ", "mlflow_cb, neptune_cb, ")
+        text = _replace(text, extend, changed)
+    else:
+        raise Refusal(
+            f'unrecognised layout: {INTEGRATIONS} has neither the loop `for key in ("clearml", ...):` of '
+            "add_integration_callbacks nor its `from .mlflow import callbacks as mlflow_cb`"
+        )
+    if len(changed) > LINE_LENGTH:
+        raise Refusal(f"unrecognised layout: with neptune, a line of {INTEGRATIONS} would exceed {LINE_LENGTH}")
+    return _with_neptune_in_docstring(text)
+
+
+def _insert_after(text: str, line: re.Match, new_line: str) -> str:
+    """Insert new_line after a matched line, ended as that line is."""
+    ending = line.group()[len(line.group().rstrip("\r\n")) :]
+    return text[: line.end()] + new_line + ending + text[line.end() :]
+
+
+def _replace(text: str, line: re.Match, new_line: str) -> str:
+    """Replace a matched line by new_line, ended as that line is."""
+    ending = line.group()[len(line.group().rstrip("\r\n")) :]
+    return text[: line.start()] + new_line + ending + text[line.end() :]
+
+
+def _with_neptune_in_docstring(text: str) -> str:
+    """Name Neptune after MLflow where the docstring of add_integration_callbacks lists integrations by name."""
+    start = text.find("def add_integration_callbacks(")
+    opening = text.find('"""', start)
+    closing = text.find('"""', opening + 3)
+    if start < 0 or opening < 0 or closing < 0:
+        return text
+    docstring = text[opening:closing]
+    if "Neptune" in docstring or not re.search(r"MLflow,\s", docstring):
+        return text
+    lines = re.sub(r"MLflow,(\s)", r"MLflow, Neptune,\1", docstring, count=1).split("\n")
+    edited = next(i for i, line in enumerate(lines) if "Neptune," in line)
+    first, last = edited, edited  # the paragraph around the edit: the lines between blank ones
+    while first > 0 and lines[first - 1].strip():
+        first -= 1
+    while last + 1 < len(lines) and lines[last + 1].strip():
+        last += 1
+    paragraph = lines[first : last + 1]
+    if max(map(len, paragraph)) > LINE_LENGTH:  # re-wrapped as Ultralytics' docstring formatter does, greedily
+        indent = paragraph[0][: len(paragraph[0]) - len(paragraph[0].lstrip())]
+        words = " ".join(line.strip() for line in paragraph)
+        wrapped = textwrap.wrap(
+            words, LINE_LENGTH, initial_indent=indent, subsequent_indent=indent, break_long_words=False
+        )
+        lines[first : last + 1] = wrapped
+    return text[:opening] + "\n".join(lines) + text[closing:]
+
+
+def _template_change(root: Path, path: str, template: str) -> Change:
+    """The change that puts a template at path: a new file, or a rewrite of the one there."""
+    new = _decode((TEMPLATES / template).read_bytes())
+    return Change(path, _decode((root / path).read_bytes()) if (root / path).is_file() else None, new)
+
+
+def _version(text: str, root: Path) -> str:
+    found = VERSION.search(text)
+    if found is None:
+        raise Refusal(f'unrecognised layout: {root / PACKAGE_INIT} has no line __version__ = "..."')
+    try:
+        parse_version(found["version"])
+    except ValueError:
+        raise Refusal(f"unrecognised layout: {root / PACKAGE_INIT} has version {found['version']!r}") from None
+    return found["version"]
+
+
+def _only(pattern: re.Pattern, text: str, what: str) -> re.Match:
+    """The one match of pattern in text; anything else means a layout this command does not know."""
+    found = list(pattern.finditer(text))
+    if len(found) != 1:
+        raise Refusal(f"unrecognised layout: {what} found {len(found)} times, expected once")
+    return found[0]
+
+
+def _read(root: Path, path: str) -> str:
+    try:
+        return _decode((root / path).read_bytes())
+    except OSError as error:
+        raise Refusal(f"unrecognised layout: cannot read {root / path} ({type(error).__name__})") from None
+
+
+def _decode(data: bytes) -> str:
+    return data.decode("utf-8")  # bytes, not read_text: line endings are kept as they are
+
+
+def unified_diff(changes: list[Change]) -> str:
+    """Return every change as one unified diff, paths ``a/...`` and ``b/...`` (``/dev/null`` for new files)."""
+    parts = []
+    for change in changes:
+        lines = difflib.unified_diff(
+            _lines(change.old or ""),
+            _lines(change.new),
+            fromfile="/dev/null" if change.old is None else f"a/{change.path}",
+            tofile=f"b/{change.path}",
+        )
+        for line in lines:
+            # a last line without newline is marked as diff and patch expect
+            parts.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+    return "".join(parts)
+
+
+def _lines(text: str) -> list:
+    """The lines of text with their ends; only "\n" ends a line, as for diff and patch (str.splitlines would split
+    at form feeds and other separators too)."""
+    return re.findall(r"[^\n]*\n|[^\n]+$", text)
+
+
+def write(root: Path | str, changes: list[Change]) -> None:
+    """Write every change under root, or none: each file is staged next to its target, then all are renamed."""
+    root = Path(root)
+    staged = []
+    try:
+        for change in changes:
+            target = root / change.path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+            staged.append((temporary, target))
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(change.new.encode("utf-8"))
+            os.chmod(temporary, target.stat().st_mode & 0o7777 if target.exists() else 0o666 & ~_umask())
+    except BaseException:
+        for temporary, _ in staged:
+            Path(temporary).unlink(missing_ok=True)
+        raise
+    for temporary, target in staged:
+        os.replace(temporary, target)
+
+
+def _umask() -> int:
+    """The process's umask, which a new file's mode leaves out (mkstemp makes files private)."""
+    mask = os.umask(0)  # reading it means setting it; set back at once
+    os.umask(mask)
+    return mask
