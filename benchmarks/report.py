@@ -44,6 +44,7 @@ class Results:
     startup: dict  # probe -> [result]
     memory: dict  # contestant key -> [result]
     checks: list  # lines: what was checked before timing, and the outcome
+    training: dict = field(default_factory=dict)  # mode -> [sample] (benchmarks.training)
     seconds: float = 0.0
     notes: list = field(default_factory=list)
 
@@ -229,6 +230,43 @@ MEMORY_NAMES = {
     "mlflow": "MLflow",
     "wandb": "W&B",
 }
+
+
+TRAINING_NAMES = {"off": "no Neptune", "parity": PARITY, "extended": EXTENDED, "upstream": "upstream 8.4.131"}
+
+
+def training_table(training: dict) -> list:
+    """Whole real trainings: medians over rounds, and each mode's cost against no Neptune in the same round."""
+    from benchmarks.training import median_difference, median_of
+
+    off = training.get("off", [])
+    if not off:
+        return [NOT_AVAILABLE]
+    lines = [
+        _row(["", "train() total", "cost", "time to first batch", "cost", "peak RSS", "RSS after", "figures open"]),
+        _row(["---"] * 8),
+    ]
+    for mode, samples in training.items():
+        if not samples:
+            continue
+        total_cost = median_difference(samples, off, "total") if mode != "off" else 0.0
+        cost = "—" if mode == "off" else f"{total_cost:+.2f} s ({total_cost / median_of(off, 'total'):+.0%})"
+        first = "—" if mode == "off" else f"{median_difference(samples, off, 'first_batch'):+.2f} s"
+        lines.append(
+            _row(
+                [
+                    TRAINING_NAMES.get(mode, mode),
+                    f"{median_of(samples, 'total'):.2f} s",
+                    cost,
+                    f"{median_of(samples, 'first_batch'):.2f} s",
+                    first,
+                    megabytes(median_of(samples, "peak_rss")),
+                    megabytes(median_of(samples, "end_rss")),
+                    " / ".join(str(n) for n in sorted({sample["figures"] for sample in samples})),
+                ]
+            )
+        )
+    return lines
 
 
 def memory_table(memory: dict) -> list:
@@ -423,6 +461,15 @@ def render(results: Results, command: str, started: str) -> str:
         "Ultralytics is imported and the model built (untimed: a user pays for those anyway).",
         "",
         *startup_table(results.startup),
+        "",
+        "## A whole real training",
+        "",
+        f"yolov8n.yaml, 3 epochs at 64 px on the synthetic dataset, CPU, plots on, the real client offline with its "
+        f"default capture; each sample a fresh process (imports included), {len(results.training.get('off', []))} "
+        "rounds in rotating order. Medians over rounds; a cost is the median of the per-round difference from the "
+        "training without Neptune. Time to first batch: from `train()` to the first `on_train_batch_start`.",
+        "",
+        *training_table(results.training),
         "",
         f"## Memory over the {results.epochs}-epoch replay",
         "",

@@ -29,13 +29,14 @@ def parse_args(argv: list | None) -> argparse.Namespace:
     parser.add_argument("--rounds-plots", type=int, default=4, help="rounds of the train-end plot comparison")
     parser.add_argument("--rounds-startup", type=int, default=6, help="fresh processes per import probe")
     parser.add_argument("--rounds-memory", type=int, default=1, help="fresh processes per contestant for memory")
+    parser.add_argument("--rounds-training", type=int, default=5, help="rounds of whole real trainings (4 modes)")
     parser.add_argument("--quick", action="store_true", help="a fast smoke run: 10 epochs, 2 rounds of everything")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"where to write (default {DEFAULT_OUT})")
     parser.add_argument("--workdir", type=Path, help="scratch folder (default: a new temporary one, removed after)")
     args = parser.parse_args(argv)
     if args.quick:
         args.epochs, args.rounds_fake, args.rounds_real = 10, 2, 2
-        args.rounds_plots, args.rounds_startup, args.rounds_memory = 2, 2, 1
+        args.rounds_plots, args.rounds_startup, args.rounds_memory, args.rounds_training = 2, 2, 1, 1
     return args
 
 
@@ -64,7 +65,7 @@ def main(argv: list | None = None) -> int:
 
     notes = [prepare(workdir)]
 
-    from benchmarks import harness, memory, plots, startup
+    from benchmarks import harness, memory, plots, startup, training
     from benchmarks.contestants import FloorContestant, Ours, Upstream, extended_available, peers, real_neptune
     from benchmarks.floor import record_calls
     from benchmarks.report import Results, render
@@ -132,6 +133,9 @@ def main(argv: list | None = None) -> int:
     log(f"memory: {args.rounds_memory} fresh process(es) per contestant")
     memory_results = memory.measure(keys, args.epochs, args.rounds_memory, workdir, ROOT, log=log)
 
+    log(f"whole trainings: {args.rounds_training} rounds of {', '.join(training.MODES)}")
+    training_results = training.measure(args.rounds_training, workdir / "trainings", ROOT, log=log)
+
     results = Results(
         epochs=args.epochs,
         scenario=RECORDING,
@@ -143,6 +147,7 @@ def main(argv: list | None = None) -> int:
         startup=startup_results,
         memory=memory_results,
         checks=checks,
+        training=training_results,
         seconds=time.perf_counter() - clock,
         notes=notes,
     )

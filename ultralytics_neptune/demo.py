@@ -33,7 +33,8 @@ def _run_started(model) -> bool:
 
     for callback in model.callbacks["on_train_end"]:
         if isinstance(getattr(callback, "__self__", None), ExtendedLogger):
-            return callback.__self__.runs_started > 0
+            start = callback.__self__.last_start
+            return start is not None and start.wait(0) is not None
     if parity_module.run is None:
         return False
     parity_module.run.stop()

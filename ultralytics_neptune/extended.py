@@ -10,7 +10,6 @@ run (its id and last steps are kept next to the weights); the run stopped at tra
 
 from __future__ import annotations
 
-import importlib
 import json
 import math
 import os
@@ -69,7 +68,7 @@ class ExtendedLogger:
         self.state_file: Path | None = None
         self.state: dict = {"last_steps": {}}
         self.resumed = False
-        self.runs_started = 0
+        self.last_start = None  # the latest run started (its start may have failed), for a caller to ask after
         self.problems: dict = {}  # kind of problem -> items not logged because of it, in this run
 
     # warnings
@@ -113,7 +112,7 @@ class ExtendedLogger:
             self._skip(("file", key), f"{path} {problem}; {key} was not uploaded")
             return
         try:
-            self.run[key].upload(importlib.import_module("neptune.types").File(str(path)))
+            self.run[key].upload(self.parity._file(self.run, str(path)))
         except Exception as e:
             self._skip(("upload", type(e)), f"could not upload {path} to {key} ({self._describe(e)}); skipped")
 
@@ -181,21 +180,17 @@ class ExtendedLogger:
             self._stop(failed=False)  # a run left open by an earlier training that never ended
         self.problems = {}
         try:
-            neptune = importlib.import_module("neptune")
             arguments = self._init_arguments(trainer)
-            self.run = neptune.init_run(**arguments)
         except Exception as e:
-            self.run = None
-            self.parity.LOGGER.warning(
-                f"{self.parity.PREFIX}could not start a run ({self._describe(e)}); "
-                "training goes on without Neptune logging"
-            )
+            self._skip("start", f"could not prepare the run ({self._describe(e)}); this training is not logged")
             return
-        self.trainer_id, self.runs_started = id(trainer), self.runs_started + 1
+        self.run = self.last_start = self.parity._Starting(arguments, skip=self._skip)
+        self.trainer_id = id(trainer)
         self._assign("Configuration/Hyperparameters", self.parity._hyperparameters(trainer.args))
-        self._assign("Configuration/Versions", _versions(neptune))
+        self._assign("Configuration/Versions", _versions())
         if self.resumed:
             self._assign("sys/failed", False)  # the run an interrupted training marked failed goes on
+        self.run.start()
         self._save_run_state()
 
     def on_train_epoch_end(self, trainer) -> None:
@@ -211,7 +206,6 @@ class ExtendedLogger:
         if trainer.epoch == 1:
             for name, path in self.parity._images(trainer.save_dir, "train_batch*.jpg").items():
                 self._upload(f"Mosaic/{name}", path)
-        self._save_run_state()  # here too: a crash before fit end reruns this epoch, whose steps are now logged
 
     def on_fit_epoch_end(self, trainer) -> None:
         """Log the metrics, past the last step where the release repeated it; the model summary after epoch 1."""
@@ -269,16 +263,23 @@ class ExtendedLogger:
         return list(plots.values())
 
 
-def _versions(neptune) -> dict:
-    """The versions that logged this run, as installed."""
+def _versions() -> dict:
+    """The versions that logged this run, as installed (the client's read without importing it)."""
+    from importlib import metadata
+
     import ultralytics
 
     from ultralytics_neptune import __version__
 
+    neptune = sys.modules.get("neptune")
+    try:
+        client = getattr(neptune, "__version__", None) or metadata.version("neptune")
+    except metadata.PackageNotFoundError:
+        client = "unknown"
     versions = {
         "ultralytics-neptune": __version__,
         "ultralytics": ultralytics.__version__,
-        "neptune": getattr(neptune, "__version__", "unknown"),
+        "neptune": client,
         "python": platform.python_version(),
     }
     if "torch" in sys.modules:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import importlib.util
 import os
-import warnings
 
 from ultralytics_neptune import settings
 from ultralytics_neptune.client import CONNECTION_MODES, INIT_RUN_ARGUMENTS
@@ -93,24 +92,9 @@ def _starting_run(start, init_run_kwargs: dict):
 
             LOGGER.warning(f"ultralytics-neptune: {problem}")
             return
-        with warnings.catch_warnings(record=True) as caught:
-            start(trainer)
-        _say_as_theirs(caught)
+        start(trainer)
 
     return on_pretrain_routine_start
-
-
-def _say_as_theirs(caught: list) -> None:
-    """Pass on the warnings raised while the run started, each under its own name: the client points its warnings at
-    the first frame outside its package, which is ours, so its notices (no NVML library on a machine without a GPU,
-    say) would read as if this package raised them."""
-    from ultralytics.utils import LOGGER
-
-    for warning in caught:
-        if type(warning.message).__module__.split(".")[0] == "neptune":
-            LOGGER.info(f"Neptune client: {str(warning.message).splitlines()[0]}")
-        else:
-            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
 
 
 def check_init_run_kwargs(init_run_kwargs: dict) -> None:

@@ -2,18 +2,23 @@
 
 A run gets the training arguments, the losses and learning rates of each epoch, the validation metrics, the model
 summary, the mosaics, the validation images, the result plots and the best weights. What changed between
-Ultralytics releases is the table ``ERAS``. The ``neptune`` client is imported when a run starts, not with this
-module, and a logging failure is a warning, never an error in the training.
+Ultralytics releases is the table ``ERAS``. The ``neptune`` client is imported, and the run started, on a thread of
+its own: the training does not wait for them, and what it logs meanwhile is sent, in order, once the run exists. A
+logging failure is a warning, never an error in the training.
 """
 
 import importlib.util
 import re
+import sys
+import threading
+import warnings
 from pathlib import Path
 
 import ultralytics
 from ultralytics.utils import LOGGER, SETTINGS, TESTS_RUNNING
 
 PREFIX = "Neptune: "
+START_TIMEOUT = 120  # seconds train end waits for a run still starting; what waits for it is dropped after that
 # What the callback logged differently across Ultralytics releases, oldest first: (first release, default project
 # and only tag, plots uploaded at train end: "fixed" = FIXED_PLOTS found in save_dir, "registered" = every plot the
 # trainer and validator registered, batch images excepted)
@@ -107,10 +112,8 @@ def _log_images(images: dict, group: str = "") -> None:
 
 def _upload(key: str, path: str) -> None:
     """Upload one file by its path."""
-    from neptune.types import File
-
     try:
-        run[key].upload(File(path))
+        run[key].upload(_file(run, path))
     except Exception as e:
         _skip(("upload", type(e)), f"could not upload {path} to {key} ({_describe(e)}); skipped")
 
@@ -133,6 +136,7 @@ def _log_plot(title: str, plot_path) -> None:
         axes = figure.add_axes([0, 0, 1, 1], frameon=False, aspect="auto", xticks=[], yticks=[])  # no ticks
         axes.imshow(mpimg.imread(plot_path))
         run[f"Plots/{title}"].upload(figure)
+        plt.close(figure)  # the client keeps the rendered image, not the figure (or renders it from the queue first)
     except Exception as e:
         _skip(("upload", type(e)), f"could not upload the plot {plot_path} ({_describe(e)}); skipped")
 
@@ -166,8 +170,149 @@ def _weights_key(trainer) -> str:
     return f"weights/{trainer.args.name or trainer.args.task}/{Path(trainer.best).name}"
 
 
+def _import_client():
+    """Import the ``neptune`` client, without the grammar that half of its import time goes to.
+
+    The client imports ``jsonschema``, which builds an IRI grammar at import when ``rfc3987_syntax`` is installed,
+    for a format check the client never makes; ``jsonschema`` does without it when it cannot be imported.
+    """
+    blocked = "jsonschema" not in sys.modules and "rfc3987_syntax" not in sys.modules
+    if blocked:
+        sys.modules["rfc3987_syntax"] = None
+    try:
+        import neptune
+    finally:
+        if blocked and sys.modules.get("rfc3987_syntax", False) is None:
+            del sys.modules["rfc3987_syntax"]
+    return neptune
+
+
+def _pass_on(caught: list) -> None:
+    """Pass on the warnings raised while the run started under their own names: the client points a warning at the
+    first caller outside its package, ours, so its notices (no NVML library on a machine without a GPU) would read as
+    if this module raised them."""
+    for warning in caught:
+        if type(warning.message).__module__.split(".")[0] == "neptune":
+            LOGGER.info(f"Neptune client: {str(warning.message).splitlines()[0]}")
+        else:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+
+
+class _Field:
+    """A field of a run that is still starting: its operations wait in the run's queue."""
+
+    def __init__(self, starting, key: str):
+        self._starting, self._key = starting, key
+
+    def __getattr__(self, method: str):
+        return lambda *args, **kwargs: self._starting._send(self._key, method, args, kwargs)
+
+
+class _Starting:
+    """The run while the client is imported and ``init_run`` runs on another thread. Operations on it wait in order
+    and go to the run once it exists; if the start fails they are dropped, and the warning says why."""
+
+    def __init__(self, arguments: dict, skip=None):
+        self._skip = skip or _skip  # how a failed operation is reported: the owner's warnings and counts
+        self._imported = threading.Event()
+        self._lock = threading.Lock()
+        self._queue = []  # (field, method, args, kwargs), in the order they were logged
+        self._run = None
+        self._failed = False
+        self._thread = threading.Thread(target=self._start, args=(arguments,), name="neptune-start")
+
+    def start(self) -> None:
+        """Start the client on its thread (after the first operations are queued and the run is in place)."""
+        self._thread.start()
+
+    def __bool__(self) -> bool:
+        return not self._failed
+
+    def __getitem__(self, key: str):
+        return _Field(self, key)
+
+    def __setitem__(self, key: str, value) -> None:
+        self._send(key, "assign", (value,), {})
+
+    def _send(self, key: str, method: str, args: tuple, kwargs: dict) -> None:
+        with self._lock:
+            if self._run is None:
+                self._queue.append((key, method, args, kwargs))
+                return
+        _apply(self._run, key, method, args, kwargs, self._skip)
+
+    def _start(self, arguments: dict) -> None:
+        global run
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                try:
+                    neptune = _import_client()
+                finally:
+                    self._imported.set()
+                started = neptune.init_run(**arguments)
+            _pass_on(caught)
+        except Exception as e:
+            with self._lock:
+                self._failed, self._queue = True, []
+            if run is self:
+                run = None
+            LOGGER.warning(f"{PREFIX}could not start a run ({_describe(e)}); training goes on without Neptune logging")
+            return
+        with self._lock:
+            for operation in self._queue:
+                _apply(started, *operation, self._skip)
+            self._queue, self._run = [], started
+        if run is self:
+            run = started
+
+    def wait(self, timeout: float):
+        """The run once started (None if it failed, or is still starting after timeout seconds)."""
+        self._thread.join(timeout)
+        return self._run
+
+    def stop(self, seconds=None) -> None:
+        """Stop the run once it has started (waiting for the start at most START_TIMEOUT seconds)."""
+        started = self.wait(START_TIMEOUT)
+        if started is not None:
+            started.stop(seconds=seconds)
+
+
+def _apply(started, key: str, method: str, args: tuple, kwargs: dict, skip) -> None:
+    """Send one operation to a started run; a failure is a warning, as when it is sent at once."""
+    try:
+        if method == "assign":
+            started[key] = args[0]
+        else:
+            getattr(started[key], method)(*args, **kwargs)
+    except Exception as e:
+        skip((method, type(e)), f"could not {method} {key} ({_describe(e)}); skipped")
+
+
+def _file(target, path: str):
+    """Return ``File(path)`` for an upload to target, a run or a run still starting. While the client is being
+    imported on the start thread, importing it here too could deadlock the two imports: wait for that one."""
+    if isinstance(target, _Starting):
+        target._imported.wait(START_TIMEOUT)
+    from neptune.types import File
+
+    return File(path)
+
+
+def _waited_for_start() -> bool:
+    """At train end: wait (at most START_TIMEOUT seconds) for a run still starting; whether there is a run."""
+    global run
+    if isinstance(run, _Starting) and run.wait(START_TIMEOUT) is None and run:
+        waiting = len(run._queue)
+        LOGGER.warning(
+            f"{PREFIX}the run had not started after {START_TIMEOUT} s; the {waiting} operations waiting for it and "
+            "the plots and weights of train end are not logged"
+        )
+        run = None
+    return bool(run)
+
+
 def on_pretrain_routine_start(trainer, **init_run_kwargs) -> None:
-    """Start a Neptune run and log the training arguments as hyperparameters.
+    """Start a Neptune run (on another thread) and log the training arguments as hyperparameters.
 
     Args:
         trainer (BaseTrainer): The trainer about to train.
@@ -175,18 +320,9 @@ def on_pretrain_routine_start(trainer, **init_run_kwargs) -> None:
     """
     global run
     _problems.clear()
-    try:
-        import neptune
-
-        run = neptune.init_run(**{**_run_arguments(trainer), **init_run_kwargs})
-    except Exception as e:
-        run = None
-        LOGGER.warning(f"{PREFIX}could not start a run ({_describe(e)}); training goes on without Neptune logging")
-        return
-    try:
-        run["Configuration/Hyperparameters"] = _hyperparameters(trainer.args)
-    except Exception as e:
-        _skip("hyperparameters", f"could not log Configuration/Hyperparameters ({_describe(e)}); skipped")
+    run = _Starting({**_run_arguments(trainer), **init_run_kwargs})
+    run["Configuration/Hyperparameters"] = _hyperparameters(trainer.args)
+    run.start()
 
 
 def on_train_epoch_end(trainer) -> None:
@@ -225,7 +361,7 @@ def on_val_end(validator) -> None:
 
 def on_train_end(trainer) -> None:
     """Upload the result plots and the best weights."""
-    if not run:
+    if not _waited_for_start():
         return
     try:
         plots = _plot_files(trainer)

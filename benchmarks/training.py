@@ -1,0 +1,103 @@
+"""A whole real training with and without Neptune: what a user feels when switching it on.
+
+Each sample is a real tiny training (yolov8n.yaml, 3 epochs at 64 px on the synthetic dataset, CPU, plots on, the real
+client offline) in a fresh process, so imports count as they do for a user. Modes: ``off`` (no Neptune), ``parity``
+and ``extended`` (ours, registered in Python), ``upstream`` (Ultralytics 8.4.131's own callback, switched on by its
+setting). Rounds take the modes in a rotating order; the report gives medians over rounds, and each mode's cost as
+the median of its per-round difference from ``off``.
+
+Run one sample as ``python -m benchmarks.training MODE WORKDIR``; it prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+MODES = ("off", "parity", "extended", "upstream")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+TRAINING = {"epochs": 3, "imgsz": 64, "batch": 4, "workers": 0, "device": "cpu", "plots": True, "verbose": False}
+
+
+def _rss() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * PAGE
+
+
+def sample(mode: str, workdir: Path) -> dict:
+    """Train once in this process in the given mode; return the times (s) and memory (bytes) measured."""
+    from ultralytics_neptune.synthetic import apply_offline_environment, make_detection_dataset
+
+    apply_offline_environment(workdir, settings=True)
+    data = workdir / "dataset" / "data.yaml"
+    if not data.exists():
+        make_detection_dataset(data.parent)
+    os.environ.update(NEPTUNE_MODE="offline", NEPTUNE_DATA_DIRECTORY=str(workdir / f".neptune-{mode}-{os.getpid()}"))
+    if mode == "upstream":
+        from ultralytics.utils import SETTINGS
+
+        dict.__setitem__(SETTINGS, "neptune", True)  # in memory: the settings file stays off for the other modes
+    from ultralytics import YOLO
+
+    model = YOLO("yolov8n.yaml")
+    if mode in ("parity", "extended"):
+        from ultralytics_neptune import add_neptune_callbacks
+
+        add_neptune_callbacks(model, extended=mode == "extended")
+    first_batch: list = []
+    model.add_callback("on_train_batch_start", lambda trainer: first_batch or first_batch.append(time.perf_counter()))
+    started = time.perf_counter()
+    model.train(data=str(data), **TRAINING)
+    ended = time.perf_counter()
+    import gc
+
+    import matplotlib.pyplot as plt
+
+    gc.collect()
+    return {
+        "mode": mode,
+        "total": ended - started,
+        "first_batch": first_batch[0] - started,
+        "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "end_rss": _rss(),
+        "figures": len(plt.get_fignums()),
+    }
+
+
+def measure(rounds: int, workdir: Path, root: Path, log=print) -> dict:
+    """{mode: [sample, ...]}, each sample in a fresh process; modes rotate from round to round."""
+    results: dict = {mode: [] for mode in MODES}
+    environment = {key: value for key, value in os.environ.items() if not key.startswith(("NEPTUNE_", "ULTRALYTICS_"))}
+    for index in range(rounds):
+        order = MODES[index % len(MODES) :] + MODES[: index % len(MODES)]
+        for mode in order:
+            command = [sys.executable, "-m", "benchmarks.training", mode, str(workdir)]
+            done = subprocess.run(command, cwd=root, env=environment, capture_output=True, text=True, timeout=900)
+            if done.returncode != 0:
+                raise RuntimeError(f"training sample {mode} failed:\n{done.stderr[-3000:]}")
+            results[mode].append(json.loads(done.stdout.strip().splitlines()[-1]))
+        log(
+            f"  training round {index + 1}/{rounds}: "
+            + ", ".join(f"{m} {results[m][-1]['total']:.1f} s" for m in order)
+        )
+    return results
+
+
+def median_of(samples: list, key: str) -> float:
+    return statistics.median(sample[key] for sample in samples)
+
+
+def median_difference(samples: list, baseline: list, key: str) -> float:
+    """The median over rounds of (this mode - off) in the same round."""
+    return statistics.median(mine[key] - base[key] for mine, base in zip(samples, baseline))
+
+
+if __name__ == "__main__":
+    result = sample(sys.argv[1], Path(sys.argv[2]).resolve())
+    print(json.dumps(result), flush=True)

@@ -1,0 +1,121 @@
+"""The run starts on a thread of its own: the training never waits for it, and the trace is the same whatever the start
+takes, fails, or outlives."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from ultralytics_neptune import neptune_callbacks
+from ultralytics_neptune.trace import Trace, diff_traces
+from ultralytics_neptune.verification import parity
+from ultralytics_neptune.verification.recording import Recording, load_bundled
+
+RECORDING = "ultralytics-8.4.190"
+
+
+@pytest.fixture(scope="module")
+def recording() -> Recording:
+    return load_bundled(RECORDING)
+
+
+class StartGate:
+    """Holds ``init_run`` while closed (open until ``hold()``); with ``error`` set, the start fails once let go."""
+
+    def __init__(self, fake):
+        self.fake = fake
+        self.open = threading.Event()
+        self.open.set()
+        self.error: Exception | None = None
+        self.runs_when_released: int | None = None
+
+    def hold(self) -> None:
+        self.open.clear()
+
+    def release(self) -> None:
+        if self.runs_when_released is None:
+            self.runs_when_released = len(self.fake.runs)
+        self.open.set()
+
+
+@pytest.fixture
+def start_gate(neptune_fake, monkeypatch) -> StartGate:
+    gate = StartGate(neptune_fake)
+    init_run = neptune_fake.module.init_run
+
+    def gated_init_run(**kwargs):
+        assert gate.open.wait(60), "the test never let the start go"
+        if gate.error is not None:
+            raise gate.error
+        return init_run(**kwargs)
+
+    monkeypatch.setattr(neptune_fake.module, "init_run", gated_init_run)
+    return gate
+
+
+def after_epoch(epoch: int, action) -> dict:
+    """A callback running action when the given epoch's fit ends (0-based, as trainer.epoch counts)."""
+    return {"on_fit_epoch_end": lambda trainer: action() if trainer.epoch == epoch else None}
+
+
+def trace_of_last_run(neptune_fake, trainer) -> Trace:
+    """The last run's trace, without what differs between two identical trainings (extended mode's random run id)."""
+    trace = Trace.from_run(neptune_fake.last_run, trainer.save_dir).without_environment()
+    trace.init_run.pop("custom_run_id", None)
+    return trace
+
+
+def first_differences(expected: Trace, actual: Trace) -> list:
+    return diff_traces(parity.without_pixels(expected), parity.without_pixels(actual))[:10]
+
+
+@pytest.mark.parametrize("extended", [False, True], ids=["parity", "extended"])
+def test_a_start_slower_than_two_epochs_logs_the_same_trace(
+    extended, recording, neptune_fake, neptune_replay, neptune_module, start_gate
+):
+    quick = neptune_replay(recording, neptune_callbacks(extended=extended))
+    expected = trace_of_last_run(neptune_fake, quick)
+    start_gate.hold()
+    slow = neptune_replay(recording, [neptune_callbacks(extended=extended), after_epoch(1, start_gate.release)])
+    assert start_gate.runs_when_released == 1  # two epochs were logged before the second run existed
+    assert first_differences(expected, trace_of_last_run(neptune_fake, slow)) == []
+
+
+def test_with_a_slow_start_the_trace_still_equals_the_golden_trace_of_upstream(
+    recording, neptune_fake, neptune_replay, neptune_module, parity_callbacks, start_gate
+):
+    start_gate.hold()
+    trainer = neptune_replay(recording, [parity_callbacks, after_epoch(1, start_gate.release)])
+    ours = parity.trace_of(neptune_fake, trainer.save_dir, recording=RECORDING)
+    result = parity.compare(parity.load_golden(recording), ours, RECORDING, "golden")
+    assert result.passed, "\n".join(result.differences[:10])
+
+
+def test_a_start_that_fails_after_two_epochs_warns_once_and_the_training_ends_normally(
+    recording, neptune_fake, neptune_replay, neptune_module, parity_callbacks, start_gate, caplog
+):
+    start_gate.hold()
+    start_gate.error = ConnectionError("server said no\nand much more")
+    trainer = neptune_replay(recording, [parity_callbacks, after_epoch(1, start_gate.release)])
+    assert (trainer.save_dir / "weights" / "best.pt").exists() and neptune_fake.runs == []
+    (warning,) = [r.getMessage() for r in caplog.records if "Neptune: " in r.getMessage()]
+    assert "could not start a run (ConnectionError: server said no); training goes on without Neptune" in warning
+    assert neptune_module.run is None
+
+
+def test_a_training_that_crashes_before_the_run_exists_keeps_what_it_logged(
+    recording, neptune_fake, neptune_replay, neptune_module, parity_callbacks, start_gate
+):
+    epochs = [index for index, event in enumerate(recording.events) if event["event"] == "on_fit_epoch_end"]
+    crashed = Recording(meta=dict(recording.meta), events=recording.events[: epochs[1] + 1])  # ends after epoch 2
+    quick = neptune_replay(crashed, parity_callbacks)
+    neptune_module.run.wait(10)
+    expected = trace_of_last_run(neptune_fake, quick)
+    start_gate.hold()
+    slow = neptune_replay(crashed, parity_callbacks)  # no train end: nothing waits for the start
+    starting = neptune_module.run
+    assert isinstance(starting, neptune_module._Starting) and starting.wait(0) is None
+    start_gate.release()
+    assert starting.wait(10) is not None
+    assert first_differences(expected, trace_of_last_run(neptune_fake, slow)) == []
