@@ -219,7 +219,8 @@ class _Starting:
         self._queue = []  # (field, method, args, kwargs), in the order they were logged
         self._run = None
         self._failed = False
-        self._thread = threading.Thread(target=self._start, args=(arguments,), name="neptune-start")
+        # a daemon: a server that never answers must not keep the process from ending
+        self._thread = threading.Thread(target=self._start, args=(arguments,), name="neptune-start", daemon=True)
 
     def start(self) -> None:
         """Start the client on its thread (after the first operations are queued and the run is in place)."""
