@@ -10,7 +10,9 @@ ultralytics-neptune variable set, as on a fresh machine:
 - a ``python`` block runs as a file with the environment's ``python3``, or with pytest when it defines tests;
 - ``text`` blocks are sample output and templates with placeholders; they are not run.
 
-Two commands are changed, each only by options the README documents: the demo trains one epoch (``-- --epochs 1``),
+``--shared-torch DIR`` lends the scratch copy's tox environments an installed torch (``tox.ini`` shares one among
+its environments, see ``tools/install_with_shared_torch.py``): a cache, as a second run on one machine has, which
+changes no command. Two commands are changed, each only by options the README documents: the demo trains one epoch (``-- --epochs 1``),
 and the README's test command is not run again, because it is the command that runs this check. Exits 1 when a
 block fails, naming it and showing the end of its output.
 """
@@ -102,10 +104,14 @@ def main(argv: list | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--readme", type=Path, default=ROOT / "README.md")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder (its path is printed)")
+    parser.add_argument("--shared-torch", type=Path, help="a shared torch folder the scratch copy's tox may use")
     args = parser.parse_args(argv)
     scratch = Path(tempfile.mkdtemp(prefix="ultralytics-neptune-readme-"))
     workdir, venv = scratch / "repository", scratch / "venv"
     scratch_copy(workdir)
+    if args.shared_torch and args.shared_torch.is_dir():
+        (workdir / ".tox").mkdir()
+        (workdir / ".tox" / ".shared-torch").symlink_to(args.shared_torch.resolve())
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     environment = clean_environment(scratch, venv)
     failed = 0
