@@ -12,9 +12,9 @@ ultralytics-neptune variable set, as on a fresh machine:
 
 ``--shared-torch DIR`` lends the scratch copy's tox environments an installed torch (``tox.ini`` shares one among
 its environments, see ``tools/install_with_shared_torch.py``): a cache, as a second run on one machine has, which
-changes no command. Two commands are changed, each only by options the README documents: the demo trains one epoch (``-- --epochs 1``),
-and the README's test command is not run again, because it is the command that runs this check. Exits 1 when a
-block fails, naming it and showing the end of its output.
+changes no command. Two commands are changed, each only by options the README documents: the demo trains one
+epoch (``-- --epochs 1``), and the README's test command is not run again, because it is the command that runs
+this check. Exits 1 when a block fails, naming it and showing the end of its output.
 """
 
 from __future__ import annotations
