@@ -119,3 +119,53 @@ def test_a_training_that_crashes_before_the_run_exists_keeps_what_it_logged(
     start_gate.release()
     assert starting.wait(10) is not None
     assert first_differences(expected, trace_of_last_run(neptune_fake, slow)) == []
+
+
+SILENT_SERVER_TRAINING = """
+import base64, json, socket, sys, threading, time
+from ultralytics_neptune import neptune_callbacks
+from ultralytics_neptune.utils.callbacks import neptune as module
+from ultralytics_neptune.verification.recording import load_bundled
+from ultralytics_neptune.verification.replay import replay
+
+listener = socket.create_server(("127.0.0.1", 0))  # accepts connections and never answers
+held = []
+threading.Thread(target=lambda: [held.append(listener.accept()) for _ in range(100)], daemon=True).start()
+address = f"http://127.0.0.1:{listener.getsockname()[1]}"
+token = base64.b64encode(json.dumps({"api_address": address, "api_url": address, "api_key": "k"}).encode()).decode()
+module.START_TIMEOUT = float(sys.argv[1])
+quiet = dict(capture_stdout=False, capture_stderr=False, capture_hardware_metrics=False, source_files=[], git_ref=False)
+callbacks = neptune_callbacks(mode="async", project="ws/p", api_token=token, **quiet)
+times = {}
+callbacks["on_train_start"] = [lambda trainer: times.setdefault("train_start", time.monotonic())]
+callbacks["on_train_end"].insert(0, lambda trainer: times.setdefault("train_end", time.monotonic()))
+started = time.monotonic()
+trainer = replay(load_bundled("ultralytics-8.4.190"), callbacks, sys.argv[2])
+ended = time.monotonic()
+print(json.dumps({"until_train_start": times["train_start"] - started, "train_end": ended - times["train_end"],
+                  "finished": (trainer.save_dir / "weights" / "best.pt").exists()}), flush=True)
+"""
+
+
+def test_a_server_that_never_answers_costs_the_training_only_the_bounded_wait_at_train_end(tmp_path):
+    import json
+    import subprocess
+    import sys
+    import time
+
+    pytest.importorskip("neptune", reason="needs the real client")
+    bound = 4.0
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-c", SILENT_SERVER_TRAINING, str(bound), str(tmp_path / "save_dir")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    process_seconds = time.monotonic() - started
+    report = json.loads([line for line in result.stdout.splitlines() if line.startswith("{")][-1])
+    assert report["finished"], result.stderr[-2000:]
+    assert report["until_train_start"] < 2  # the training did not wait for the start
+    assert bound - 0.5 < report["train_end"] < bound + 3  # train end waited for the start, and no longer
+    assert f"the run had not started after {bound} s" in result.stdout + result.stderr
+    assert process_seconds < 90  # the start, still hanging, did not keep the process from ending
