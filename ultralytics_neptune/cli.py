@@ -18,6 +18,7 @@ COMMANDS = {
     "enable": "ultralytics_neptune.status:ENABLE",
     "disable": "ultralytics_neptune.status:DISABLE",
     "upstream": "ultralytics_neptune.upstream",
+    "report": "ultralytics_neptune.report",
 }
 ENTRY_POINT_GROUP = "ultralytics_neptune.commands"
 

@@ -90,6 +90,11 @@ def run_demo(
     _print(f"\nLogged offline: {offline_run.folder}")
     _print("To upload it to a self-hosted Neptune server:")
     _print(f"  {SYNC.format(path=out)}")
+    from ultralytics_neptune.report import write_report
+
+    page = write_report([offline_run.folder], out / "neptune-report.html")
+    _print(f"\nReport (opens from disk, no server or network): {page}")
+    _print(f"  every run in {out.name}, compared, in your browser: ultralytics-neptune report {out} -o {out} --open")
     return 0
 
 

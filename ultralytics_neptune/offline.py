@@ -26,6 +26,7 @@ class OfflineRun:
     metadata: dict
     trace: Trace
     problems: list = field(default_factory=list)
+    span: tuple = ()  # (first, last) time an operation was written, in seconds since the epoch; () when none
 
     @property
     def run_id(self) -> str:
@@ -45,7 +46,12 @@ class OfflineRun:
 
     def atoms(self) -> dict:
         """{field: last assigned value} of every atom field."""
-        return {"/".join(op["path"]): op["value"] for op in self.trace.operations if op["type"].startswith("Assign")}
+        operations = self.trace.operations
+        return {
+            "/".join(op["path"]): op.get("value", op.get("hash"))
+            for op in operations
+            if op["type"].startswith("Assign")
+        }
 
 
 def offline_run_folders(location: Path | str) -> list:
@@ -66,28 +72,56 @@ def _log_number(path: Path) -> int:
     return int(match.group(1)) if match else -1
 
 
-def _read_operations(folder: Path, problems: list) -> list:
-    entries = []
+def _operation(entry) -> dict:
+    """The operation of one log entry; raise ValueError when the entry holds none the reader can use."""
+    obj = entry["obj"]
+    kind = obj.get("type") if isinstance(obj, dict) else None
+    if not (isinstance(kind, str) and isinstance(obj.get("path"), list)):
+        raise ValueError("no operation type and path")
+    values = obj.get("values")
+    if kind.startswith("Log"):
+        if not isinstance(values, list) or not all(isinstance(value, dict) and "value" in value for value in values):
+            raise ValueError(f"{kind} without a list of values")
+    elif kind.startswith("Assign"):
+        if "value" not in obj and "hash" not in obj:  # AssignArtifact has a hash
+            raise ValueError(f"{kind} without a value")
+    elif kind in ("AddStrings", "RemoveStrings") and not all(isinstance(value, str) for value in values or [None]):
+        raise ValueError(f"{kind} without a list of strings")
+    return obj
+
+
+def _read_operations(folder: Path, problems: list) -> tuple:
+    """(operations in version order, (first, last) time written) of every data-*.log file of a run folder."""
+    entries, times = [], []
     logs = sorted((p for p in folder.glob("data-*.log") if _log_number(p) >= 0), key=_log_number)
     if not logs:
         problems.append(f"{folder}: no data-*.log file (nothing logged yet)")
+    missing = sorted(set(range(1, _log_number(logs[-1]) + 1)) - {_log_number(log) for log in logs}) if logs else []
+    for number in missing:
+        problems.append(f"{folder / f'data-{number}.log'} is missing: the operations it held are lost")
     for log in logs:
-        lines = log.read_bytes().split(b"\n")
+        try:
+            lines = log.read_bytes().decode("utf-8", "replace").split("\n")
+        except OSError as error:
+            problems.append(f"{log} unreadable ({type(error).__name__}) and skipped")
+            continue
         for number, raw in enumerate(lines, start=1):
             if not raw.strip():
                 continue
             try:
                 entry = json.loads(raw)
-                entries.append((entry.get("version", 0), entry["obj"]))
-            except (ValueError, KeyError, TypeError) as error:
+                entries.append((entry.get("version", 0), _operation(entry)))
+                if isinstance(entry.get("at"), (int, float)):
+                    times.append(entry["at"])
+            except (ValueError, KeyError, TypeError, AttributeError) as error:
                 last = all(not rest.strip() for rest in lines[number:])
                 where = "last line" if last else "line"
                 problems.append(
-                    f"{log.name} {where} {number} is {'truncated' if last else 'corrupt'} and was skipped "
+                    f"{log} {where} {number} is {'truncated' if last else 'corrupt'} and was skipped "
                     f"({type(error).__name__}: {str(error)[:80]}); everything before it was kept"
                 )
-    entries.sort(key=lambda item: item[0])
-    return [obj for _, obj in entries]
+    entries.sort(key=lambda item: item[0] if isinstance(item[0], (int, float)) else 0)
+    return [obj for _, obj in entries], (min(times), max(times)) if times else ()
 
 
 def _normalise(obj: dict, folder: Path) -> dict:
@@ -107,8 +141,10 @@ def _normalise(obj: dict, folder: Path) -> dict:
                 )
             except OSError:
                 op["content"] = {"missing": True, "error": "FileNotFoundError"}
-        else:
+        elif op.get("file_path"):
             op["content"] = file_digest(op["file_path"])
+        else:
+            op["content"] = {"missing": True, "error": "no file_path or tmp_file_name"}
         for key in ("clean_after_upload",):
             op.pop(key, None)
         if op.get("tmp_file_name") is None:
@@ -122,10 +158,13 @@ def read_offline_run(folder: Path | str) -> OfflineRun:
     problems: list = []
     try:
         metadata = json.loads((folder / "metadata.json").read_text())
+        if not isinstance(metadata, dict):
+            raise ValueError("not a JSON object")
     except (OSError, ValueError) as error:
         metadata = {}
         problems.append(f"{folder / 'metadata.json'} unreadable ({type(error).__name__}); run id taken from the folder")
-    operations = [_normalise(obj, folder) for obj in _read_operations(folder, problems)]
+    objects, span = _read_operations(folder, problems)
+    operations = [_normalise(obj, folder) for obj in objects]
     init_run = {}
     for op in operations:
         if op["path"] == ["sys", "name"]:
@@ -133,7 +172,8 @@ def read_offline_run(folder: Path | str) -> OfflineRun:
         elif op["path"] == ["sys", "tags"]:
             init_run.setdefault("tags", []).extend(op["values"])
     meta = {"mode": metadata.get("mode"), "client": metadata.get("neptuneClientVersion"), "folder": str(folder)}
-    return OfflineRun(folder=folder, metadata=metadata, trace=Trace(init_run, operations, meta), problems=problems)
+    trace = Trace(init_run, operations, meta)
+    return OfflineRun(folder=folder, metadata=metadata, trace=trace, problems=problems, span=span)
 
 
 def read_offline_runs(location: Path | str) -> list:
@@ -184,7 +224,7 @@ def summary_rows(run: OfflineRun) -> list:
             elif op["type"] == "UploadFile":
                 uploads[leaf] = op
             elif op["type"].startswith("Assign"):
-                atoms[leaf] = op["value"]
+                atoms[leaf] = op.get("value", op.get("hash"))
             elif op["type"] == "AddStrings":
                 atoms[leaf] = ", ".join(op["values"])
         if series:
