@@ -34,7 +34,7 @@ def _run_started(model) -> bool:
     for callback in model.callbacks["on_train_end"]:
         if isinstance(getattr(callback, "__self__", None), ExtendedLogger):
             start = callback.__self__.last_start
-            return start is not None and start.wait(0) is not None
+            return start is not None and start.started(0) is not None
     if parity_module.run is None:
         return False
     parity_module.run.stop()

@@ -234,6 +234,15 @@ class ExtendedLogger:
                 self._skip("model", f"could not log the model summary ({self._describe(e)}); skipped")
         self._log_scalars(getattr(trainer, "metrics", None) or {}, trainer.epoch + 1, bump=True)
         self._save_run_state()
+        self._make_durable()
+
+    def _make_durable(self) -> None:
+        """Write what the client holds in memory to its disk queue: a training killed later loses at most the epoch in
+        progress (offline, a write of the buffer; async, no wait for the server)."""
+        try:
+            self.run.wait(disk_only=True)
+        except Exception as e:
+            self._skip("flush", f"could not write the queued operations to disk ({self._describe(e)})")
 
     def on_val_end(self, validator) -> None:
         """Upload the validation label and prediction images."""

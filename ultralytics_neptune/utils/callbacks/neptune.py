@@ -266,14 +266,19 @@ class _Starting:
         if run is self:
             run = started
 
-    def wait(self, timeout: float):
+    def started(self, timeout: float):
         """The run once started (None if it failed, or is still starting after timeout seconds)."""
         self._thread.join(timeout)
         return self._run
 
+    def wait(self, disk_only: bool = False) -> None:
+        """The run's ``wait``, once it has started (what still waits for the start is in memory only)."""
+        if self._run is not None:
+            self._run.wait(disk_only=disk_only)
+
     def stop(self, seconds=None) -> None:
         """Stop the run once it has started (waiting for the start at most START_TIMEOUT seconds)."""
-        started = self.wait(START_TIMEOUT)
+        started = self.started(START_TIMEOUT)
         if started is not None:
             started.stop(seconds=seconds)
 
@@ -302,7 +307,7 @@ def _file(target, path: str):
 def _waited_for_start() -> bool:
     """At train end: wait (at most START_TIMEOUT seconds) for a run still starting; whether there is a run."""
     global run
-    if isinstance(run, _Starting) and run.wait(START_TIMEOUT) is None and run:
+    if isinstance(run, _Starting) and run.started(START_TIMEOUT) is None and run:
         waiting = len(run._queue)
         LOGGER.warning(
             f"{PREFIX}the run had not started after {START_TIMEOUT} s; the {waiting} operations waiting for it and "
