@@ -250,21 +250,30 @@ class _Starting:
                     neptune = _import_client()
                 finally:
                     self._imported.set()
-                started = neptune.init_run(**arguments)
+                new_run = neptune.init_run(**arguments)
             _pass_on(caught)
         except Exception as e:
-            with self._lock:
-                self._failed, self._queue = True, []
-            if run is self:
-                run = None
+            self.abandon()
             LOGGER.warning(f"{PREFIX}could not start a run ({_describe(e)}); training goes on without Neptune logging")
             return
         with self._lock:
+            if self._failed:  # given up on while it started: nothing was promised to it
+                new_run.stop()
+                return
             for operation in self._queue:
-                _apply(started, *operation, self._skip)
-            self._queue, self._run = [], started
+                _apply(new_run, *operation, self._skip)
+            self._queue, self._run = [], new_run
         if run is self:
-            run = started
+            run = new_run
+
+    def abandon(self) -> int:
+        """Give up on the start: nothing is sent to it from now on; return how many operations waited for it."""
+        global run
+        with self._lock:
+            waiting, self._failed, self._queue = len(self._queue), True, []
+        if run is self:
+            run = None
+        return waiting
 
     def started(self, timeout: float):
         """The run once started (None if it failed, or is still starting after timeout seconds)."""
@@ -279,7 +288,9 @@ class _Starting:
     def stop(self, seconds=None) -> None:
         """Stop the run once it has started (waiting for the start at most START_TIMEOUT seconds)."""
         started = self.started(START_TIMEOUT)
-        if started is not None:
+        if started is None:
+            self.abandon()
+        else:
             started.stop(seconds=seconds)
 
 
@@ -306,14 +317,12 @@ def _file(target, path: str):
 
 def _waited_for_start() -> bool:
     """At train end: wait (at most START_TIMEOUT seconds) for a run still starting; whether there is a run."""
-    global run
     if isinstance(run, _Starting) and run.started(START_TIMEOUT) is None and run:
-        waiting = len(run._queue)
+        waiting = run.abandon()
         LOGGER.warning(
             f"{PREFIX}the run had not started after {START_TIMEOUT} s; the {waiting} operations waiting for it and "
             "the plots and weights of train end are not logged"
         )
-        run = None
     return bool(run)
 
 
