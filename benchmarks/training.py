@@ -81,11 +81,10 @@ def measure(rounds: int, workdir: Path, root: Path, log=print) -> dict:
             done = subprocess.run(command, cwd=root, env=environment, capture_output=True, text=True, timeout=900)
             if done.returncode != 0:
                 raise RuntimeError(f"training sample {mode} failed:\n{done.stderr[-3000:]}")
-            results[mode].append(json.loads(done.stdout.strip().splitlines()[-1]))
-        log(
-            f"  training round {index + 1}/{rounds}: "
-            + ", ".join(f"{m} {results[m][-1]['total']:.1f} s" for m in order)
-        )
+            # our line is the last that is JSON: the client prints its own lines when the process ends
+            results[mode].append(json.loads([line for line in done.stdout.splitlines() if line.startswith("{")][-1]))
+        totals = ", ".join(f"{mode} {results[mode][-1]['total']:.1f} s" for mode in order)
+        log(f"  training round {index + 1}/{rounds}: {totals}")
     return results
 
 
