@@ -154,7 +154,8 @@ def _hyperparameters(args) -> dict:
 
 def _images(directory: Path, pattern: str) -> dict:
     """Return {stem: path string} of the files in directory that match pattern."""
-    return {path.stem: str(path) for path in Path(directory).glob(pattern)}
+    directory = directory if isinstance(directory, Path) else Path(directory)  # at every validation: no copy
+    return {path.stem: str(path) for path in directory.glob(pattern)}
 
 
 def _plot_files(trainer) -> list:
