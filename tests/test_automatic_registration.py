@@ -46,8 +46,8 @@ def python(code: str, env: dict, cwd: Path) -> str:
 
 
 def last_report(stdout: str) -> str:
-    """The last line the code printed itself (the neptune client prints its own lines at exit)."""
-    return [line for line in stdout.splitlines() if not line.startswith("[neptune]")][-1]
+    """The last line the code printed itself (the neptune client's lines, and those we pass on for it, come at exit)."""
+    return [line for line in stdout.splitlines() if not line.startswith(("[neptune]", "Neptune client: "))][-1]
 
 
 # the hook in a fresh interpreter

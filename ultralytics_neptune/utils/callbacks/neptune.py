@@ -7,6 +7,7 @@ its own: the training does not wait for them, and what it logs meanwhile is sent
 logging failure is a warning, never an error in the training.
 """
 
+import atexit
 import importlib.util
 import re
 import sys
@@ -226,6 +227,16 @@ class _Starting:
     def start(self) -> None:
         """Start the client on its thread (after the first operations are queued and the run is in place)."""
         self._thread.start()
+        atexit.register(self._at_exit)
+
+    def _at_exit(self) -> None:
+        """At interpreter exit, give a start still in progress up to START_TIMEOUT seconds, so that a short process (a
+        DDP worker that only starts the run) still logs; a run that starts only now is stopped here, as the client's
+        own exit handler, registered by ``init_run``, comes too late to run."""
+        if self._thread.is_alive():
+            started = self.started(START_TIMEOUT)
+            if started is not None:
+                started.stop()
 
     def __bool__(self) -> bool:
         return not self._failed
