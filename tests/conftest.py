@@ -1,5 +1,9 @@
-"""Test set-up: Ultralytics runs without network or user settings (set before anything imports it)."""
+"""Test set-up: Ultralytics runs without network or user settings (set before anything imports it), and replays of
+the bundled recordings shared by every test of a session."""
 
+from __future__ import annotations
+
+import copy
 import tempfile
 
 import pytest
@@ -33,8 +37,8 @@ def parity_callbacks(neptune_module):
 
 @pytest.fixture(scope="session")
 def latest_recording(neptune_recordings):
-    """The recording of the newest Ultralytics bundled."""
-    return list(neptune_recordings.values())[-1]
+    """The detect recording of the newest Ultralytics bundled."""
+    return [recording for recording in neptune_recordings.values() if recording.task == "detect"][-1]
 
 
 @pytest.fixture(autouse=True)
@@ -61,3 +65,68 @@ def broken_step(monkeypatch):
         return module
 
     monkeypatch.setattr(parity, "load_our_module", broken_module)
+
+
+class Replays:
+    """Traces of bundled recordings replayed through our module and the installed upstream module, each made once.
+
+    Replays in parity mode re-draw every plot on a matplotlib figure (about 0.3 s a plot), so tests share them;
+    each caller gets its own copy to change.
+    """
+
+    def __init__(self, workdir):
+        self.workdir = workdir
+        self._traces: dict = {}
+
+    def ours(self, name: str, as_release: str | None = None, extended: bool = False):
+        """Our module's trace on a recording, behaving as a release (default: the recording's)."""
+        from ultralytics_neptune.verification import parity
+
+        recording = self._recording(name)
+        release = as_release or recording.ultralytics_version
+        return self._trace(
+            ("ours", name, release, extended),
+            lambda folder: parity.our_trace(recording, folder, version=release, extended=extended),
+        )
+
+    def upstream(self, name: str):
+        """The installed upstream module's trace on a recording (LookupError where there is none)."""
+        from ultralytics_neptune.verification import parity
+
+        return self._trace(("upstream", name), lambda folder: parity.upstream_trace(self._recording(name), folder))
+
+    def our_trace(self, recording, workdir, version: str | None = None, extended: bool = False):
+        """``parity.our_trace`` served from the shared replays, for tests of what is done with traces."""
+        return self.ours(recording.name, version, extended)
+
+    def upstream_trace(self, recording, workdir):
+        """``parity.upstream_trace`` served from the shared replays."""
+        return self.upstream(recording.name)
+
+    def _recording(self, name: str):
+        from ultralytics_neptune.verification.recording import load_bundled
+
+        return load_bundled(name)
+
+    def _trace(self, key: tuple, replay):
+        if key not in self._traces:
+            with tempfile.TemporaryDirectory(dir=self.workdir) as folder:  # a replay leaves megabytes of images
+                self._traces[key] = replay(folder)
+        return copy.deepcopy(self._traces[key])
+
+
+@pytest.fixture(scope="session")
+def replays(tmp_path_factory) -> Replays:
+    """The session's shared replays of bundled recordings (see ``Replays``)."""
+    return Replays(tmp_path_factory.mktemp("replays"))
+
+
+@pytest.fixture
+def shared_replays(replays, monkeypatch):
+    """Make the parity suite and command take our module's traces from the shared replays (for tests of the table and
+    the exit code, not of the traces)."""
+    from ultralytics_neptune.verification import parity
+
+    monkeypatch.setattr(parity, "our_trace", replays.our_trace)
+    monkeypatch.setattr(parity, "upstream_trace", replays.upstream_trace)
+    return replays

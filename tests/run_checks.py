@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from ultralytics_neptune.offline import OfflineRun
 from ultralytics_neptune.releases import parse_version
@@ -44,3 +45,21 @@ def problems_of(run: OfflineRun, ultralytics_version: str) -> list:
         if upload["content"].get("missing"):
             problems.append(f"{name} references a file that does not exist")
     return problems
+
+
+def comparable(trace, save_dir, workdir) -> dict:
+    """{field: [operation, ...]} of a trace without what a replay does not reproduce: file bytes and figure pixels
+    (a replay writes synthetic images of the recorded sizes) and the work folder in paths (a recording keeps paths
+    relative to it)."""
+    prefix = f"{Path(workdir).resolve()}/"
+    fields: dict = {}
+    for op in trace.relative_to(save_dir).without_environment().operations:
+        op = {key: value for key, value in op.items() if key != "tmp_file_name"}
+        if op["type"] == "UploadFile":
+            image = op.pop("content", {}).get("image")
+            op["file_path"] = op.get("file_path")
+            op["image size"] = (image["width"], image["height"]) if image else None
+        elif isinstance(op.get("value"), str) and op["value"].startswith(prefix):
+            op["value"] = op["value"][len(prefix) :]
+        fields.setdefault("/".join(op["path"]), []).append(op)
+    return fields

@@ -1,47 +1,58 @@
-"""Each era's distinguishing behaviour as a named test: our module replaying real trainings of the releases where
-what reaches Neptune changed, and the same training replayed as the neighbouring release (REFERENCE sections 1
-and 2). The parity tests prove each of these traces equals the upstream module's."""
+"""Each era's distinguishing behaviour as a named test: our module replaying real trainings of every task by the
+releases where what reaches Neptune changed, and the same training replayed as the neighbouring release (REFERENCE
+sections 1 and 2). The parity tests prove each of these traces equals the upstream module's."""
 
 import pytest
 
+from ultralytics_neptune.synthetic import TASKS
 from ultralytics_neptune.trace import Trace, diff_traces
-from ultralytics_neptune.verification import parity
-from ultralytics_neptune.verification.recording import load_bundled
+from ultralytics_neptune.verification.recording import recording_name
 
+YOLOV8_ERA = ("8.1.47", "8.3.8")
+FIXED_PLOT_LIST = (*YOLOV8_ERA, "8.3.161", "8.3.234")
+DEDUPLICATING = ("8.3.253", "8.4.51")  # the validator registers one plot per type (8.3.247 - 8.4.102)
+LATEST = ("8.4.131", "8.4.190")
+MATRIX = (*FIXED_PLOT_LIST, *DEDUPLICATING, *LATEST)
 CURVES = {"F1_curve", "PR_curve", "P_curve", "R_curve"}
-RENAMED_CURVES = {f"Box{curve}" for curve in CURVES}
+FIXED_PLOTS = {"results", "confusion_matrix", "confusion_matrix_normalized"}
 
 
-@pytest.fixture(scope="module")
-def replays(tmp_path_factory):
-    """our(name, as_release=None) -> the trace of our module on a bundled recording, replayed once per module."""
-    workdir = tmp_path_factory.mktemp("replays")
-    cache = {}
+def curves(prefix: str) -> set:
+    return {f"{prefix}{curve}" for curve in CURVES}
 
-    def our(name, as_release=None):
-        if (name, as_release) not in cache:
-            cache[name, as_release] = parity.our_trace(load_bundled(name), workdir, version=as_release)
-        return cache[name, as_release]
 
-    return our
+@pytest.fixture
+def our(replays):
+    """our(name, as_release=None) -> the trace of our module on a bundled recording (shared replays)."""
+    return replays.ours
 
 
 def plots(trace) -> set:
     return {op["path"][1] for op in trace.operations if op["path"][0] == "Plots"}
 
 
+def fields(trace, namespace: str) -> set:
+    return {field for field in trace.by_field() if field.startswith(f"{namespace}/")}
+
+
 def steps(trace, field: str) -> list:
     return [value["step"] for op in trace.by_field()[field] for value in op["values"]]
 
 
-@pytest.mark.parametrize("version", ["8.1.47", "8.3.8"])
-def test_the_yolov8_era_opens_the_run_in_project_yolov8_with_the_tag_yolov8(replays, version):
-    init_run = replays(f"ultralytics-{version}").init_run
+# The run: project and tags
+
+
+@pytest.mark.parametrize("task", TASKS)
+@pytest.mark.parametrize("version", YOLOV8_ERA)
+def test_the_yolov8_era_opens_the_run_in_project_yolov8_with_the_tag_yolov8(our, version, task):
+    init_run = our(recording_name(version, task)).init_run
     assert (init_run["project"], init_run["tags"]) == ("YOLOv8", ["YOLOv8"])
 
 
-def test_from_8_3_9_the_same_training_opens_the_run_in_project_ultralytics_and_nothing_else_changes(replays):
-    as_8_3_8, as_8_3_9 = replays("ultralytics-8.3.8"), replays("ultralytics-8.3.8", as_release="8.3.9")
+@pytest.mark.parametrize("task", TASKS)
+def test_from_8_3_9_the_same_training_opens_the_run_in_project_ultralytics_and_nothing_else_changes(our, task):
+    name = recording_name("8.3.8", task)
+    as_8_3_8, as_8_3_9 = our(name), our(name, as_release="8.3.9")
     tags_8_3_8, tags_8_3_9 = as_8_3_8.by_field()["sys/tags"], as_8_3_9.by_field()["sys/tags"]
     assert [op["values"] for op in tags_8_3_8] == [["YOLOv8"]]
     assert [op["values"] for op in tags_8_3_9] == [["Ultralytics"]]
@@ -52,56 +63,139 @@ def test_from_8_3_9_the_same_training_opens_the_run_in_project_ultralytics_and_n
     ]
 
 
-@pytest.mark.parametrize("version", ["8.3.161", "8.3.234", "8.3.253", "8.4.131", "8.4.190"])
-def test_from_8_3_9_on_the_run_opens_in_project_ultralytics_with_the_tag_ultralytics(replays, version):
-    init_run = replays(f"ultralytics-{version}").init_run
+@pytest.mark.parametrize("task", TASKS)
+@pytest.mark.parametrize("version", MATRIX[2:])
+def test_from_8_3_9_on_the_run_opens_in_project_ultralytics_with_the_tag_ultralytics(our, version, task):
+    init_run = our(recording_name(version, task)).init_run
     assert (init_run["project"], init_run["tags"]) == ("Ultralytics", ["Ultralytics"])
 
 
-def test_the_fixed_plot_list_uploads_the_curves_while_they_have_their_old_names(replays):
-    assert (
-        plots(replays("ultralytics-8.3.161")) == {"results", "confusion_matrix", "confusion_matrix_normalized"} | CURVES
-    )
+# Plots: detection, and OBB, which names its curves as detection does
 
 
-def test_the_fixed_plot_list_uploads_no_curves_once_they_are_renamed(replays):
-    assert plots(replays("ultralytics-8.3.234")) == {"results", "confusion_matrix", "confusion_matrix_normalized"}
+@pytest.mark.parametrize("task", ["detect", "obb"])
+def test_the_fixed_plot_list_uploads_the_curves_while_they_have_their_old_names(our, task):
+    assert plots(our(recording_name("8.3.161", task))) == FIXED_PLOTS | CURVES
 
 
-def test_the_yolov8_era_uploads_the_fixed_plot_list(replays):
-    assert plots(replays("ultralytics-8.1.47")) == {"results", "confusion_matrix", "confusion_matrix_normalized"}
+@pytest.mark.parametrize("task", ["detect", "obb"])
+def test_the_fixed_plot_list_uploads_no_curves_once_they_are_renamed(our, task):
+    assert plots(our(recording_name("8.3.234", task))) == FIXED_PLOTS
 
 
-def test_from_8_3_235_the_same_training_uploads_the_plots_the_trainer_and_validator_registered(replays):
-    fixed, registered = replays("ultralytics-8.3.234"), replays("ultralytics-8.3.234", as_release="8.3.235")
-    assert plots(fixed) == {"results", "confusion_matrix", "confusion_matrix_normalized"}
-    assert plots(registered) == plots(fixed) | RENAMED_CURVES | {"labels"}
+@pytest.mark.parametrize("task", TASKS)
+@pytest.mark.parametrize("version", YOLOV8_ERA)
+def test_the_yolov8_era_uploads_the_fixed_plot_list_and_so_no_curve_of_any_task(our, version, task):
+    assert plots(our(recording_name(version, task))) == FIXED_PLOTS
+
+
+def test_from_8_3_235_the_same_training_uploads_the_plots_the_trainer_and_validator_registered(our):
+    fixed, registered = our("ultralytics-8.3.234"), our("ultralytics-8.3.234", as_release="8.3.235")
+    assert plots(fixed) == FIXED_PLOTS
+    assert plots(registered) == plots(fixed) | curves("Box") | {"labels"}
     assert all(line.startswith("Plots/") for line in diff_traces(fixed, registered))
 
 
-def test_plots_from_the_trainer_never_include_batch_images(replays):
-    for name in ("ultralytics-8.3.253", "ultralytics-8.4.131", "ultralytics-8.4.190"):
-        assert not any("batch" in plot for plot in plots(replays(name)))
+@pytest.mark.parametrize("task", TASKS)
+@pytest.mark.parametrize("version", (*DEDUPLICATING, *LATEST))
+def test_plots_from_the_trainer_never_include_batch_images(our, version, task):
+    assert not any("batch" in plot for plot in plots(our(recording_name(version, task))))
 
 
-def test_while_the_validator_deduplicates_plots_the_raw_confusion_matrix_is_not_uploaded(replays):
-    for name in ("ultralytics-8.3.253", "ultralytics-8.4.51"):
-        assert plots(replays(name)) == {"results", "labels", "confusion_matrix_normalized"} | RENAMED_CURVES
+@pytest.mark.parametrize("task", ["detect", "obb"])
+@pytest.mark.parametrize("version", DEDUPLICATING)
+def test_while_the_validator_deduplicates_plots_the_raw_confusion_matrix_is_not_uploaded(our, version, task):
+    assert plots(our(recording_name(version, task))) == {"results", "labels", "confusion_matrix_normalized"} | curves(
+        "Box"
+    )
 
 
-def test_once_deduplication_is_gone_the_raw_confusion_matrix_is_uploaded_again(replays):
-    assert "confusion_matrix" in plots(replays("ultralytics-8.4.131"))
+@pytest.mark.parametrize("task", ["detect", "obb"])
+@pytest.mark.parametrize("version", LATEST)
+def test_once_deduplication_is_gone_the_raw_confusion_matrix_is_uploaded_again(our, version, task):
+    assert plots(our(recording_name(version, task))) == FIXED_PLOTS | {"labels"} | curves("Box")
 
 
-@pytest.mark.parametrize("version", ["8.1.47", "8.3.8", "8.3.161", "8.3.234", "8.3.253", "8.4.51"])
-def test_until_8_4_51_the_final_evaluation_logs_its_metrics_at_step_e_again(replays, version):
-    assert steps(replays(f"ultralytics-{version}"), "metrics/mAP50(B)") == [1, 2, 3, 3]
+# Plots: segmentation and pose, whose curves carry their own prefix (Mask, Pose) besides Box
 
 
-@pytest.mark.parametrize("version", ["8.4.131", "8.4.190"])
-def test_from_8_4_52_the_final_evaluation_logs_its_metrics_at_step_e_plus_one(replays, version):
-    assert steps(replays(f"ultralytics-{version}"), "metrics/mAP50(B)") == [1, 2, 3, 4]
+@pytest.mark.parametrize("task", ["segment", "pose"])
+@pytest.mark.parametrize("version", FIXED_PLOT_LIST)
+def test_the_fixed_plot_list_never_uploads_segmentation_or_pose_curves(our, version, task):
+    assert plots(our(recording_name(version, task))) == FIXED_PLOTS
 
 
-def test_releases_without_an_upstream_module_log_what_8_4_131_logged(replays):
-    assert diff_traces(replays("ultralytics-8.4.190", as_release="8.4.131"), replays("ultralytics-8.4.190")) == []
+@pytest.mark.parametrize("task", ["segment", "pose"])
+@pytest.mark.parametrize("version", DEDUPLICATING)
+def test_while_the_validator_deduplicates_plots_only_the_box_curves_of_segmentation_and_pose_are_uploaded(
+    our, version, task
+):
+    assert plots(our(recording_name(version, task))) == {"results", "labels", "confusion_matrix_normalized"} | curves(
+        "Box"
+    )
+
+
+@pytest.mark.parametrize(("task", "prefix"), [("segment", "Mask"), ("pose", "Pose")])
+@pytest.mark.parametrize("version", LATEST)
+def test_once_deduplication_is_gone_the_mask_and_pose_curves_are_uploaded(our, version, task, prefix):
+    assert plots(our(recording_name(version, task))) == FIXED_PLOTS | {"labels"} | curves("Box") | curves(prefix)
+
+
+# Plots: classification, which has no curves and no labels plot
+
+
+@pytest.mark.parametrize("version", (*FIXED_PLOT_LIST, *LATEST))
+def test_classification_uploads_its_results_and_confusion_matrices(our, version):
+    assert plots(our(recording_name(version, "classify"))) == FIXED_PLOTS
+
+
+@pytest.mark.parametrize("version", DEDUPLICATING)
+def test_while_the_validator_deduplicates_plots_classification_uploads_no_raw_confusion_matrix(our, version):
+    assert plots(our(recording_name(version, "classify"))) == {"results", "confusion_matrix_normalized"}
+
+
+# Validation images
+
+
+@pytest.mark.parametrize("version", YOLOV8_ERA)
+def test_before_8_3_50_obb_trainings_upload_no_validation_images(our, version):
+    """The OBB trainer gave its validator no callbacks until 8.3.50: on_val_end never ran."""
+    assert fields(our(recording_name(version, "obb")), "Validation") == set()
+
+
+@pytest.mark.parametrize(
+    ("version", "task"),
+    [(version, task) for version in MATRIX for task in TASKS if not (task == "obb" and version in YOLOV8_ERA)],
+)
+def test_every_other_training_uploads_the_images_of_the_final_evaluation(our, version, task):
+    assert fields(our(recording_name(version, task)), "Validation") >= {
+        "Validation/val_batch0_labels",
+        "Validation/val_batch0_pred",
+    }
+
+
+# Steps
+
+
+def first_metric(trace) -> str:
+    return sorted(fields(trace, "metrics"))[0]
+
+
+@pytest.mark.parametrize("task", TASKS)
+@pytest.mark.parametrize("version", (*FIXED_PLOT_LIST, *DEDUPLICATING))
+def test_until_8_4_51_the_final_evaluation_logs_its_metrics_at_step_e_again(our, version, task):
+    trace = our(recording_name(version, task))
+    assert steps(trace, first_metric(trace)) == [1, 2, 3, 3]
+
+
+@pytest.mark.parametrize("task", TASKS)
+@pytest.mark.parametrize("version", LATEST)
+def test_from_8_4_52_the_final_evaluation_logs_its_metrics_at_step_e_plus_one(our, version, task):
+    trace = our(recording_name(version, task))
+    assert steps(trace, first_metric(trace)) == [1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_releases_without_an_upstream_module_log_what_8_4_131_logged(our, task):
+    name = recording_name("8.4.190", task)
+    assert diff_traces(our(name, as_release="8.4.131"), our(name)) == []

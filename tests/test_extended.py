@@ -1,16 +1,20 @@
-"""Extended mode: a strict superset of parity mode that fixes upstream's defects, each shown before and after."""
+"""Extended mode: a strict superset of parity mode that fixes upstream's defects, each shown before and after, on
+the recordings of every task."""
 
 from __future__ import annotations
 
 import copy
+from pathlib import PurePosixPath
 
 import pytest
 
+from ultralytics_neptune.synthetic import TASKS
 from ultralytics_neptune.trace import step_violations
 from ultralytics_neptune.verification import parity
-from ultralytics_neptune.verification.recording import Recording, bundled_recordings, load_bundled
+from ultralytics_neptune.verification.recording import Recording, bundled_recordings, load_bundled, recording_name
 
 RECORDINGS = list(bundled_recordings())
+PLOT_SUFFIXES = (".png", ".jpg", ".jpeg")
 
 
 def variant(recording: Recording, change) -> Recording:
@@ -50,17 +54,26 @@ def not_a_superset(parity_trace, extended_trace) -> list:
     return missing
 
 
+def shared_modes(replays, name: str, as_release: str | None = None) -> tuple:
+    return replays.ours(name, as_release), replays.ours(name, as_release, extended=True)
+
+
+def plots(trace) -> set:
+    return {op["path"][1] for op in trace.operations if op["path"][0] == "Plots"}
+
+
 @pytest.mark.parametrize("name", RECORDINGS)
-def test_extended_mode_logs_everything_parity_mode_logs(name, tmp_path):
-    parity_trace, extended_trace = both_modes(load_bundled(name), tmp_path)
+def test_extended_mode_logs_everything_parity_mode_logs(name, replays):
+    parity_trace, extended_trace = shared_modes(replays, name)
     assert not_a_superset(parity_trace, extended_trace) == []
     assert {k: extended_trace.init_run[k] for k in ("project", "name", "tags")} == {
         k: parity_trace.init_run[k] for k in ("project", "name", "tags")
     }
 
 
-def test_the_superset_check_notices_a_missing_operation(tmp_path):
-    parity_trace, extended_trace = both_modes(load_bundled("ultralytics-8.4.131"), tmp_path)
+@pytest.mark.parametrize("name", ["ultralytics-8.4.131", "ultralytics-8.4.131-classify"])
+def test_the_superset_check_notices_a_missing_operation(name, replays):
+    parity_trace, extended_trace = shared_modes(replays, name)
     extended_trace.operations = [op for op in extended_trace.operations if op["path"][0] != "Validation"]
     assert any(line.startswith("Validation/") for line in not_a_superset(parity_trace, extended_trace))
 
@@ -68,8 +81,23 @@ def test_the_superset_check_notices_a_missing_operation(tmp_path):
 # Fix 1: plots
 
 
-def test_parity_redraws_plots_at_low_resolution_and_extended_uploads_the_files(tmp_path):
-    parity_trace, extended_trace = both_modes(load_bundled("ultralytics-8.4.131"), tmp_path)
+def plot_images_saved(recording: Recording) -> set:
+    """The stems of the images the training left in its run folder, batch images excepted."""
+    paths = [PurePosixPath(path) for path in recording.final_files()]
+    return {
+        path.stem
+        for path in paths
+        if len(path.parts) == 1 and path.suffix in PLOT_SUFFIXES and "batch" not in path.name
+    }
+
+
+@pytest.mark.parametrize("name", RECORDINGS)
+def test_extended_mode_uploads_every_plot_image_the_training_saved(name, replays):
+    assert plots(replays.ours(name, extended=True)) == plot_images_saved(load_bundled(name))
+
+
+def test_parity_redraws_plots_at_low_resolution_and_extended_uploads_the_files(replays):
+    parity_trace, extended_trace = shared_modes(replays, "ultralytics-8.4.131")
     redrawn = field_ops(parity_trace, "Plots/results")["Plots/results"][-1]
     uploaded = field_ops(extended_trace, "Plots/results")["Plots/results"][-1]
     assert redrawn["content"]["image"]["width"] < 1000  # a 2400x1200 PNG re-drawn at the figure's size
@@ -86,28 +114,79 @@ def test_extended_mode_leaves_no_figure_open(tmp_path, neptune_fake, neptune_rep
     assert plt.get_fignums() == []
 
 
-def test_the_fixed_plot_list_misses_renamed_curves_and_extended_mode_uploads_them(tmp_path):
-    """8.3.162 - 8.3.234: the fixed list names F1_curve.png, the run saves BoxF1_curve.png."""
-    parity_trace, extended_trace = both_modes(load_bundled("ultralytics-8.4.131"), tmp_path, version="8.3.234")
-    assert field_ops(parity_trace, "Plots/Box") == {}
-    assert {"Plots/BoxF1_curve", "Plots/BoxPR_curve", "Plots/BoxP_curve", "Plots/BoxR_curve"} <= set(
-        field_ops(extended_trace, "Plots/Box")
-    )
+def curves(prefix: str) -> set:
+    return {f"{prefix}{curve}_curve" for curve in ("F1", "PR", "P", "R")}
 
 
-def test_plots_dropped_by_validator_deduplication_are_uploaded_in_extended_mode(tmp_path):
-    """8.3.247 - 8.4.102: the validator registers no raw confusion_matrix.png, yet the file is saved."""
+LABELS = {"labels", "labels_correlogram"}  # the label statistics plots, never in the fixed list
+RAW_MATRIX = {"confusion_matrix"}  # dropped by the validator's de-duplication, 8.3.247 - 8.4.102
+#: task -> release -> the plots its training saved that upstream did not upload (what extended mode adds)
+MISSED_BY_UPSTREAM = {
+    "detect": {
+        "8.1.47": LABELS,
+        "8.3.8": LABELS,
+        "8.3.161": {"labels"},
+        "8.3.234": {"labels"} | curves("Box"),  # the fixed list names F1_curve.png, the run saves BoxF1_curve.png
+        "8.3.253": RAW_MATRIX,
+        "8.4.51": RAW_MATRIX,
+        "8.4.131": set(),
+        "8.4.190": set(),
+    },
+    "segment": {
+        "8.1.47": LABELS,
+        "8.3.8": LABELS,
+        "8.3.161": {"labels"} | curves("Mask"),
+        "8.3.234": {"labels"} | curves("Box") | curves("Mask"),
+        "8.3.253": RAW_MATRIX | curves("Mask"),
+        "8.4.51": RAW_MATRIX | curves("Mask"),
+        "8.4.131": set(),
+        "8.4.190": set(),
+    },
+    "pose": {
+        "8.1.47": LABELS,
+        "8.3.8": LABELS,
+        "8.3.161": {"labels"} | curves("Pose"),
+        "8.3.234": {"labels"} | curves("Box") | curves("Pose"),
+        "8.3.253": RAW_MATRIX | curves("Pose"),
+        "8.4.51": RAW_MATRIX | curves("Pose"),
+        "8.4.131": set(),
+        "8.4.190": set(),
+    },
+    "classify": {
+        "8.1.47": set(),
+        "8.3.8": set(),
+        "8.3.161": set(),
+        "8.3.234": set(),
+        "8.3.253": RAW_MATRIX,
+        "8.4.51": RAW_MATRIX,
+        "8.4.131": set(),
+        "8.4.190": set(),
+    },
+    "obb": {
+        "8.1.47": LABELS,
+        "8.3.8": LABELS,
+        "8.3.161": {"labels"},
+        "8.3.234": {"labels"} | curves("Box"),
+        "8.3.253": RAW_MATRIX,
+        "8.4.51": RAW_MATRIX,
+        "8.4.131": set(),
+        "8.4.190": set(),
+    },
+}
 
-    def deduplicate(events):
-        for event in events:
-            plots = event.get("validator", {}).get("plots")
-            if plots:
-                plots.remove("confusion_matrix.png")
 
-    recording = variant(load_bundled("ultralytics-8.4.131"), deduplicate)
-    parity_trace, extended_trace = both_modes(recording, tmp_path)
-    assert "Plots/confusion_matrix" not in parity_trace.by_field()
-    assert "Plots/confusion_matrix" in extended_trace.by_field()
+@pytest.mark.parametrize(
+    ("task", "release"), [(task, release) for task, releases in MISSED_BY_UPSTREAM.items() for release in releases]
+)
+def test_extended_mode_adds_exactly_the_plots_upstream_missed(task, release, replays):
+    parity_trace, extended_trace = shared_modes(replays, recording_name(release, task))
+    assert plots(extended_trace) - plots(parity_trace) == MISSED_BY_UPSTREAM[task][release]
+
+
+def test_every_bundled_recording_is_in_the_table_of_missed_plots():
+    recordings = bundled_recordings()
+    table = {recording_name(release, task) for task, releases in MISSED_BY_UPSTREAM.items() for release in releases}
+    assert table == set(recordings)
 
 
 # Fix 2: project
@@ -145,25 +224,19 @@ def test_an_explicit_project_wins_over_neptune_project(neptune_fake, neptune_rep
 # Fix 3: final evaluation step
 
 
-def final_evaluation_at_last_epoch(events):
+@pytest.mark.parametrize("task", TASKS)
+def test_before_8_4_52_parity_repeats_the_last_step_and_extended_mode_moves_past_it(task, replays):
     """Before 8.4.52 the final evaluation's fit_epoch_end ran with the last epoch's number."""
-    final = [e for e in events if e["event"] == "on_fit_epoch_end"][-1]
-    final["state"].pop("epoch")
-
-
-def test_before_8_4_52_parity_repeats_the_last_step_and_extended_mode_moves_past_it(tmp_path):
-    recording = variant(load_bundled("ultralytics-8.4.131"), final_evaluation_at_last_epoch)
-    parity_trace, extended_trace = both_modes(recording, tmp_path)
+    parity_trace, extended_trace = shared_modes(replays, recording_name("8.4.51", task))
     assert any(line.startswith("metrics/") for line in step_violations(parity_trace))
     assert step_violations(extended_trace) == []
-    steps = [v["step"] for op in extended_trace.by_field()["metrics/mAP50(B)"] for v in op["values"]]
-    assert steps == [1, 2, 3, 4]
+    metric = sorted(field for field in extended_trace.by_field() if field.startswith("metrics/"))[0]
+    assert [v["step"] for op in extended_trace.by_field()[metric] for v in op["values"]] == [1, 2, 3, 4]
 
 
 @pytest.mark.parametrize("name", RECORDINGS)
-def test_extended_steps_always_increase(name, tmp_path):
-    _, extended_trace = both_modes(load_bundled(name), tmp_path)
-    assert step_violations(extended_trace) == []
+def test_extended_steps_always_increase(name, replays):
+    assert step_violations(replays.ours(name, extended=True)) == []
 
 
 # Fix 5: the run is stopped
@@ -226,12 +299,12 @@ def test_extended_mode_turns_console_capture_off_unless_asked(neptune_fake, nept
     assert (init["capture_stdout"], init["capture_stderr"], init["capture_hardware_metrics"]) == (False, True, True)
 
 
-def test_the_run_records_the_versions_that_are_installed(tmp_path):
+def test_the_run_records_the_versions_that_are_installed(replays):
     import ultralytics
 
     import ultralytics_neptune
 
-    _, extended_trace = both_modes(load_bundled("ultralytics-8.3.8"), tmp_path, version="8.3.8")
+    extended_trace = replays.ours("ultralytics-8.3.8", extended=True)
     atoms = {"/".join(op["path"]): op["value"] for op in extended_trace.operations if op["type"].startswith("Assign")}
     assert atoms["Configuration/Versions/ultralytics-neptune"] == ultralytics_neptune.__version__
     assert atoms["Configuration/Versions/ultralytics"] == ultralytics.__version__  # not the release replayed as

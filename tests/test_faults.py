@@ -1,5 +1,11 @@
 """Fault injection: whatever goes wrong with logging, the training completes, every namespace that could be
-logged is logged, and each fault is one clear warning that names the problem and what was skipped."""
+logged is logged, and each fault is one clear warning that names the problem and what was skipped.
+
+Faults in what a training logs (uploads, metrics) are injected into the trainings of every task. Faults of the run
+itself (starting it, events out of order, the client missing), of the weights file, whose field is the same for
+every task, and the check of faults against the real client are run on the detect training only: the task does not
+reach them, and each replay in parity mode re-draws 3 to 12 plots.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +14,10 @@ import math
 import pytest
 
 from ultralytics_neptune import neptune_callbacks
+from ultralytics_neptune.releases import LAST_UPSTREAM
+from ultralytics_neptune.synthetic import TASKS
 from ultralytics_neptune.verification.fake import NeptuneInvalidApiTokenException, NeptuneMissingProjectNameException
-from ultralytics_neptune.verification.recording import load_bundled
+from ultralytics_neptune.verification.recording import load_bundled, recording_name
 
 MODES = {"parity": False, "extended": True}
 
@@ -19,9 +27,20 @@ def extended(request):
     return MODES[request.param]
 
 
+@pytest.fixture(scope="module", params=TASKS)
+def recording(request):
+    """A real training of the task, by the last release with its own Neptune callback."""
+    return load_bundled(recording_name(LAST_UPSTREAM, request.param))
+
+
+ON_DETECT = pytest.mark.parametrize("recording", ["detect"], indirect=True)
+
+
 @pytest.fixture(scope="module")
-def recording():
-    return load_bundled("ultralytics-8.4.131")
+def metric(recording) -> str:
+    """A validation metric of the task, e.g. metrics/mAP50(B) or metrics/accuracy_top1."""
+    final_metrics = [event["state"]["metrics"] for event in recording.events if "metrics" in event.get("state", {})]
+    return next(key for key in final_metrics[-1] if key.startswith("metrics/"))
 
 
 @pytest.fixture
@@ -41,10 +60,19 @@ def train(neptune_fake, neptune_replay, registered, recording, caplog):
     return run_training
 
 
+@pytest.fixture(scope="module")
+def clean_runs() -> dict:
+    """The operations of a clean replay by recording and mode, made once: parity mode re-draws every plot."""
+    return {}
+
+
 @pytest.fixture
-def baseline(train, neptune_fake):
-    train()
-    return neptune_fake.runs.pop().operations
+def baseline(train, neptune_fake, clean_runs, recording, extended):
+    """What a clean replay of the recording logs in the mode of the test."""
+    if (recording.name, extended) not in clean_runs:
+        train()
+        clean_runs[recording.name, extended] = neptune_fake.runs.pop().operations
+    return clean_runs[recording.name, extended]
 
 
 def warnings_of(caplog) -> list:
@@ -69,6 +97,7 @@ def at(event: str, change, epoch: int | None = None) -> dict:
     return {event: callback}
 
 
+@ON_DETECT
 @pytest.mark.parametrize(
     "error", [NeptuneInvalidApiTokenException("bad token"), NeptuneMissingProjectNameException("no project")]
 )
@@ -104,6 +133,7 @@ def test_one_failing_upload_loses_nothing_else(train, neptune_fake, caplog, base
     assert "Mosaic/train_batch1" in warning and "skipped" in warning
 
 
+@ON_DETECT
 def test_a_missing_weights_file(train, neptune_fake, caplog, extended):
     train(at("on_train_end", lambda trainer: trainer.best.unlink()))
     uploads = {"/".join(op["path"]): op for op in neptune_fake.last_run.operations if op["type"] == "UploadFile"}
@@ -115,6 +145,7 @@ def test_a_missing_weights_file(train, neptune_fake, caplog, extended):
         assert uploads["weights/train/best.pt"]["content"]["missing"] is True
 
 
+@ON_DETECT
 def test_a_weights_path_that_is_not_a_file(train, neptune_fake, caplog, extended):
     def replace_with_folder(trainer):
         trainer.best.unlink()
@@ -127,12 +158,21 @@ def test_a_weights_path_that_is_not_a_file(train, neptune_fake, caplog, extended
         assert "is not a file" in warnings_of(caplog)[0]
 
 
+BAD_VALUES = {"None": (None, True), "string": ("n/a", True), "nan": (float("nan"), False), "inf": (math.inf, False)}
+BAD_VALUES["two-value-tensor"] = ("two-value tensor", True)
+
+
 @pytest.mark.parametrize(
-    ("bad_value", "parity_warns"),
-    [(None, True), ("n/a", True), (float("nan"), False), (math.inf, False), ("two-value tensor", True)],
-    ids=["None", "string", "nan", "inf", "two-value-tensor"],
+    ("recording", "bad_value", "parity_warns"),
+    [
+        *(pytest.param("detect", *BAD_VALUES[kind], id=f"detect-{kind}") for kind in BAD_VALUES),
+        *(pytest.param(task, *BAD_VALUES["string"], id=f"{task}-string") for task in TASKS if task != "detect"),
+    ],
+    indirect=["recording"],
 )
-def test_a_bad_metric_skips_that_value_only(train, neptune_fake, caplog, baseline, extended, bad_value, parity_warns):
+def test_a_bad_metric_skips_that_value_only(
+    train, neptune_fake, caplog, baseline, extended, metric, bad_value, parity_warns
+):
     """In parity mode the client itself drops a float NaN or inf (with its own warning); the rest is ours."""
     import torch
 
@@ -140,42 +180,40 @@ def test_a_bad_metric_skips_that_value_only(train, neptune_fake, caplog, baselin
 
     def spoil(trainer):
         trainer.good_metrics = trainer.metrics
-        trainer.metrics = {**trainer.metrics, "metrics/mAP50(B)": value}
+        trainer.metrics = {**trainer.metrics, metric: value}
 
     def repair(trainer):
         trainer.metrics = trainer.good_metrics
 
     train(at("on_fit_epoch_end", spoil, epoch=1), at("on_fit_epoch_end", repair, epoch=1))
     expected = fields(baseline)
-    expected["metrics/mAP50(B)"] -= 1
+    expected[metric] -= 1
     assert fields(neptune_fake.last_run.operations) == expected  # every other value of the run is there
     ours = warnings_of(caplog)
     assert len(ours) == (1 if extended or parity_warns else 0)
-    assert all("metrics/mAP50(B)" in warning and "step 2" in warning for warning in ours)
+    assert all(metric in warning and "step 2" in warning for warning in ours)
 
 
 def test_a_nan_tensor_metric_is_skipped_in_extended_mode_and_sent_as_upstream_did_in_parity(
-    train, neptune_fake, extended
+    train, neptune_fake, extended, metric
 ):
     import torch
 
     def spoil(trainer):
         trainer.good_metrics = trainer.metrics
-        trainer.metrics = {**trainer.metrics, "metrics/mAP50(B)": torch.tensor(float("nan"))}
+        trainer.metrics = {**trainer.metrics, metric: torch.tensor(float("nan"))}
 
     def repair(trainer):
         trainer.metrics = trainer.good_metrics
 
     train(at("on_fit_epoch_end", spoil, epoch=1), at("on_fit_epoch_end", repair, epoch=1))
     values = [
-        v["value"]
-        for op in neptune_fake.last_run.operations
-        if op["path"] == ["metrics", "mAP50(B)"]
-        for v in op["values"]
+        v["value"] for op in neptune_fake.last_run.operations if "/".join(op["path"]) == metric for v in op["values"]
     ]
     assert any(math.isnan(v) for v in values) is not extended
 
 
+@ON_DETECT
 def test_a_trainer_without_best_weights(train, neptune_fake, caplog):
     train(at("on_train_end", lambda trainer: delattr(trainer, "best")))
     operations = neptune_fake.last_run.operations
@@ -185,6 +223,7 @@ def test_a_trainer_without_best_weights(train, neptune_fake, caplog):
     assert "no best weights" in warning
 
 
+@ON_DETECT
 def test_events_before_the_run_starts_do_nothing(neptune_fake, neptune_replay, recording, registered):
     trainer = neptune_replay(recording, {})
     for event in ("on_train_epoch_end", "on_fit_epoch_end", "on_train_end", "teardown"):
@@ -194,6 +233,7 @@ def test_events_before_the_run_starts_do_nothing(neptune_fake, neptune_replay, r
     assert neptune_fake.runs == []
 
 
+@ON_DETECT
 def test_train_end_twice(train, neptune_fake, extended, neptune_module, registered):
     trainer = train()
     operations = len(neptune_fake.last_run.operations)
@@ -203,12 +243,14 @@ def test_train_end_twice(train, neptune_fake, extended, neptune_module, register
     assert len(neptune_fake.last_run.operations) == operations
 
 
+@ON_DETECT
 def test_pretrain_start_twice_for_one_training(train, neptune_fake, extended, registered):
     """Extended mode keeps the one run; parity mode opens a second, as upstream did."""
     train({"on_train_start": registered["on_pretrain_routine_start"][1]})
     assert len(neptune_fake.runs) == (1 if extended else 2)
 
 
+@ON_DETECT
 def test_a_second_training_in_the_process_is_a_second_run(train, neptune_fake):
     train()
     train()
@@ -216,6 +258,7 @@ def test_a_second_training_in_the_process_is_a_second_run(train, neptune_fake):
     assert first is not second and len(first.operations) == len(second.operations)
 
 
+@ON_DETECT
 def test_the_client_missing_at_run_start(train, neptune_fake, caplog, monkeypatch):
     import sys
 
@@ -226,6 +269,7 @@ def test_the_client_missing_at_run_start(train, neptune_fake, caplog, monkeypatc
     assert "could not start a run (ModuleNotFoundError" in warning
 
 
+# The stall happens at run start, before anything of the training is read: one task shows it.
 UNREACHABLE_SERVER_TRAINING = """
 import base64, json, sys, time
 from ultralytics_neptune import neptune_callbacks
@@ -268,8 +312,9 @@ def test_an_unreachable_server_stalls_the_run_start_only_for_the_retry_timeout(m
     assert "could not start a run (NeptuneConnectionLostException" in result.stdout + result.stderr
 
 
+@ON_DETECT
 def test_with_the_real_client_offline_a_bad_metric_and_a_missing_file_lose_nothing_else(
-    extended, recording, neptune_replay, neptune_module, tmp_path, monkeypatch, caplog
+    extended, recording, metric, neptune_replay, neptune_module, tmp_path, monkeypatch, caplog
 ):
     """The same faults through the real client: what it wrote to disk is the clean run minus the faulty items."""
     pytest.importorskip("neptune", reason="needs the real client")
@@ -290,7 +335,7 @@ def test_with_the_real_client_offline_a_bad_metric_and_a_missing_file_lose_nothi
 
     def spoil(trainer):
         trainer.good_metrics = trainer.metrics
-        trainer.metrics = {**trainer.metrics, "metrics/mAP50(B)": "n/a"}
+        trainer.metrics = {**trainer.metrics, metric: "n/a"}
 
     def repair(trainer):
         trainer.metrics = trainer.good_metrics
@@ -298,7 +343,7 @@ def test_with_the_real_client_offline_a_bad_metric_and_a_missing_file_lose_nothi
     faults = {**at("on_fit_epoch_end", spoil, epoch=2), **at("on_train_end", lambda trainer: trainer.best.unlink())}
     clean = logged({}, {}, "clean")
     faulty = logged(faults, at("on_fit_epoch_end", repair, epoch=2), "faulty")
-    clean["metrics/mAP50(B)"] -= 1
+    clean[metric] -= 1
     if extended:  # parity uploads the missing path as upstream did; the client keeps the reference
         clean.pop("weights/train/best.pt")
     assert faulty == clean

@@ -1,29 +1,30 @@
-"""The parity suite: our callbacks log what the upstream callback logged, recording by recording."""
+"""The parity suite: our callbacks log what the upstream callback logged, recording by recording, for every task."""
 
 import pytest
 
+from ultralytics_neptune.synthetic import TASKS
 from ultralytics_neptune.trace import Trace, TraceMismatch, assert_traces_equal, diff_traces
 from ultralytics_neptune.verification import parity
-from ultralytics_neptune.verification.recording import bundled_recordings, load_bundled
+from ultralytics_neptune.verification.recording import bundled_recordings, load_bundled, recording_name
 
 RECORDINGS = list(bundled_recordings())
 
 
-@pytest.fixture(params=RECORDINGS)
-def recording(request):
-    return load_bundled(request.param)
+def test_every_task_of_the_latest_and_the_last_upstream_release_is_bundled():
+    expected = {recording_name(version, task) for version in ("8.4.131", "8.4.190") for task in TASKS}
+    assert expected <= set(RECORDINGS)
 
 
-def test_at_least_the_latest_and_the_last_upstream_release_are_bundled():
-    assert {"ultralytics-8.4.131", "ultralytics-8.4.190"} <= set(RECORDINGS)
-
-
-def test_our_trace_equals_the_golden_trace_of_the_upstream_module(recording, tmp_path):
-    result = parity.check_against_golden(recording, tmp_path)
+@pytest.mark.parametrize("name", RECORDINGS)
+def test_our_trace_equals_the_golden_trace_of_the_upstream_module(name, replays):
+    recording = load_bundled(name)
+    result = parity.compare(parity.load_golden(recording), replays.ours(name), name, "golden trace")
     assert result.passed, "\n".join(result.differences)
 
 
-def test_our_trace_equals_the_live_upstream_module(recording, tmp_path):
+@pytest.mark.parametrize("name", RECORDINGS)
+def test_our_trace_equals_the_live_upstream_module(name, replays):
+    recording = load_bundled(name)
     if parity.upstream_module_path() is None:
         pytest.skip(
             f"Ultralytics {parity.installed_ultralytics()} ships no Neptune callback; the golden trace is the reference"
@@ -33,7 +34,7 @@ def test_our_trace_equals_the_live_upstream_module(recording, tmp_path):
             f"the installed upstream module ({parity.installed_ultralytics()}) is not the reference of "
             f"{recording.name} (that is {parity.golden_source(recording)})"
         )
-    result = parity.check_against_upstream(recording, tmp_path)
+    result = parity.compare(replays.upstream(name), replays.ours(name), name, "live upstream")
     assert result.passed, "\n".join(result.differences)
 
 

@@ -1,4 +1,5 @@
-"""`ultralytics-neptune parity`: the bundled recordings replayed against the installed Ultralytics, as a table."""
+"""`ultralytics-neptune parity`: the bundled recordings replayed against the installed Ultralytics, as a table with a
+row per release and task."""
 
 import contextlib
 import io
@@ -8,8 +9,9 @@ import sys
 import pytest
 
 from ultralytics_neptune.cli import build_parser, main
+from ultralytics_neptune.synthetic import TASKS
 from ultralytics_neptune.verification import parity
-from ultralytics_neptune.verification.recording import bundled_recordings
+from ultralytics_neptune.verification.recording import bundled_recordings, load_bundled
 
 
 def run_cli(capsys, *args):
@@ -23,30 +25,72 @@ def rows(output: str, name: str) -> list:
 
 
 @pytest.fixture(scope="module")
-def golden_report():
-    """The exit code and output of `ultralytics-neptune parity --golden-only`, run once for the module."""
+def report(replays):
+    """The exit code and output of `ultralytics-neptune parity`, run once for the module (traces from the shared
+    replays: test_parity.py and test_versions.py check them)."""
     output = io.StringIO()
-    with contextlib.redirect_stdout(output):
-        code = main(["parity", "--golden-only"])
+    with pytest.MonkeyPatch.context() as monkeypatch, contextlib.redirect_stdout(output):
+        monkeypatch.setattr(parity, "our_trace", replays.our_trace)
+        monkeypatch.setattr(parity, "upstream_trace", replays.upstream_trace)
+        code = main(["parity"])
     return code, output.getvalue()
 
 
-def test_every_bundled_recording_gets_a_passing_golden_row(golden_report):
-    _, out = golden_report
+def installed_upstream_or_skip() -> str:
+    if parity.upstream_module_path() is None:
+        pytest.skip(f"Ultralytics {parity.installed_ultralytics()} ships no Neptune callback to compare with live")
+    return parity.installed_ultralytics()
+
+
+def test_every_bundled_recording_gets_a_passing_golden_row(report):
+    _, out = report
     for name in bundled_recordings():
-        [row] = rows(out, name)
-        assert " golden (upstream " in row and " pass" in row
+        [row] = [row for row in rows(out, name) if " golden (upstream " in row]
+        assert " pass" in row
 
 
-def test_when_every_check_passes_the_exit_code_is_0_and_the_summary_says_so(golden_report):
-    code, out = golden_report
+def test_where_upstream_is_installed_every_recording_gets_a_passing_live_row(report):
+    installed = installed_upstream_or_skip()
+    _, out = report
+    for name in bundled_recordings():
+        [row] = [row for row in rows(out, name) if f" live upstream {installed} " in row]
+        assert " pass" in row
+
+
+def test_where_no_upstream_is_installed_golden_traces_are_the_only_references(report):
+    if parity.upstream_module_path() is not None:
+        pytest.skip(f"Ultralytics {parity.installed_ultralytics()} still ships its Neptune callback")
+    _, out = report
+    assert "no Neptune callback of its own" in out.splitlines()[0]
+    assert " live upstream " not in out
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_each_task_has_a_golden_row_for_every_release(report, task):
+    _, out = report
+    releases = [load_bundled(name).ultralytics_version for name in bundled_recordings(task)]
+    task_rows = [line.split() for line in out.splitlines() if line.split()[1:2] == [task] and " golden (" in line]
+    assert [row[2] for row in task_rows] == releases and len(releases) >= 2
+
+
+def test_when_every_check_passes_the_exit_code_is_0_and_the_summary_says_so(report):
+    code, out = report
+    checks = len(bundled_recordings()) * (1 if parity.upstream_module_path() is None else 2)
     assert code == 0
-    assert out.rstrip().endswith(f"parity: {len(bundled_recordings())} passed, 0 failed")
+    assert out.rstrip().endswith(f"parity: {checks} passed, 0 failed")
 
 
-def test_the_header_names_the_installed_release_and_its_references(golden_report):
-    _, out = golden_report
+def test_the_header_names_the_installed_release_and_its_references(report):
+    _, out = report
     assert out.startswith(f"Ultralytics {parity.installed_ultralytics()} installed (")
+
+
+def test_the_task_option_narrows_the_table_to_that_task(capsys, shared_replays):
+    code, out, _ = run_cli(capsys, "--golden-only", "--task", "pose", "--task", "obb")
+    names = [*bundled_recordings("pose"), *bundled_recordings("obb")]
+    assert code == 0
+    assert sorted(line.split()[0] for line in out.splitlines() if line.startswith("ultralytics-")) == sorted(names)
+    assert out.rstrip().endswith(f"parity: {len(names)} passed, 0 failed")
 
 
 def test_a_difference_exits_1_and_shows_the_first_difference_in_the_row(capsys, broken_step):
@@ -80,25 +124,6 @@ def test_an_unknown_recording_exits_2_and_names_the_bundled_ones(capsys):
     code, _, err = run_cli(capsys, "ultralytics-7.0.0")
     assert code == 2
     assert "no bundled recording ultralytics-7.0.0" in err and "ultralytics-8.4.131" in err
-
-
-def test_where_upstream_is_installed_each_recording_is_also_compared_with_it_live(capsys):
-    if parity.upstream_module_path() is None:
-        pytest.skip(f"Ultralytics {parity.installed_ultralytics()} ships no Neptune callback")
-    installed = parity.installed_ultralytics()
-    code, out, _ = run_cli(capsys, "ultralytics-8.1.47", "ultralytics-8.4.190")
-    assert code == 0, out
-    for name in ("ultralytics-8.1.47", "ultralytics-8.4.190"):
-        live = [row for row in rows(out, name) if f" live upstream {installed} " in row]
-        assert len(live) == 1 and " pass" in live[0]
-
-
-def test_where_no_upstream_is_installed_golden_traces_are_the_only_references(capsys):
-    if parity.upstream_module_path() is not None:
-        pytest.skip(f"Ultralytics {parity.installed_ultralytics()} still ships its Neptune callback")
-    _, out, _ = run_cli(capsys, "ultralytics-8.4.190")
-    assert "no Neptune callback of its own" in out.splitlines()[0]
-    assert [" live upstream " in row for row in rows(out, "ultralytics-8.4.190")] == [False]
 
 
 def test_the_command_runs_as_a_module_in_a_fresh_process():

@@ -1,4 +1,7 @@
-"""The pytest plugin: users get the fixtures by installing the package, and can gate upgrades on parity."""
+"""The pytest plugin: users get the fixtures by installing the package, and can gate upgrades on parity of the tasks
+they train."""
+
+from ultralytics_neptune.synthetic import TASKS
 
 USER_TEST = """
 from ultralytics_neptune import neptune_callbacks
@@ -10,18 +13,36 @@ def test_parity_of_every_bundled_recording(neptune_recordings, neptune_parity):
         assert result.passed, result.differences
 
 
-def test_my_training_logs_losses(neptune_fake, neptune_replay, neptune_recordings):
+def test_my_training_logs_its_loss(neptune_fake, neptune_replay, neptune_recordings):
     recording = list(neptune_recordings.values())[-1]
     neptune_replay(recording, neptune_callbacks())
     fields = {"/".join(op["path"]) for op in neptune_fake.last_run.operations}
-    assert "train/box_loss" in fields
+    assert "train/loss" in fields
 """
 
 
 def test_the_fixtures_work_in_a_users_test_suite(pytester):
+    """A user who trains classification models gates on the classification recordings."""
     pytester.makepyfile(test_user=USER_TEST)
-    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider", "--neptune-task", "classify")
     result.assert_outcomes(passed=2)
+
+
+def test_the_bundled_recordings_are_of_every_task_by_default(neptune_recordings):
+    assert {recording.task for recording in neptune_recordings.values()} == set(TASKS)
+
+
+def test_the_task_option_keeps_the_recordings_of_the_tasks_named(pytester):
+    pytester.makepyfile(
+        test_tasks="""
+def test_tasks(neptune_recordings):
+    assert sorted({recording.task for recording in neptune_recordings.values()}) == ["pose", "segment"]
+"""
+    )
+    result = pytester.runpytest_subprocess(
+        "-q", "-p", "no:cacheprovider", "--neptune-task", "segment", "--neptune-task", "pose"
+    )
+    result.assert_outcomes(passed=1)
 
 
 def test_the_plugin_is_registered_as_a_pytest11_entry_point():

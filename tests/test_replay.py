@@ -1,9 +1,24 @@
-"""Replays: the fake trainer changes as the real one did, and the files appear when they appeared."""
+"""Replays: the fake trainer changes as the real one did, and the files appear when they appeared, for the
+recordings of every task."""
 
 import pytest
 
-from ultralytics_neptune.verification.recording import Opaque, Recording, decode, encode
+from ultralytics_neptune.synthetic import TASKS
+from ultralytics_neptune.verification.recording import (
+    Opaque,
+    Recording,
+    bundled_recordings,
+    decode,
+    encode,
+    load_bundled,
+)
 from ultralytics_neptune.verification.replay import synthetic_bytes
+
+
+@pytest.fixture(scope="module", params=TASKS)
+def recording(request):
+    """The newest release's recording of a task."""
+    return load_bundled(list(bundled_recordings(request.param))[-1])
 
 
 def watch(event, check):
@@ -12,55 +27,55 @@ def watch(event, check):
     return {event: lambda subject: seen.append(check(subject))}, seen
 
 
-def test_the_epoch_does_not_exist_before_the_first_epoch_starts(neptune_replay, latest_recording):
+def test_the_epoch_does_not_exist_before_the_first_epoch_starts(neptune_replay, recording):
     callbacks, seen = watch("on_pretrain_routine_start", lambda trainer: hasattr(trainer, "epoch"))
-    neptune_replay(latest_recording, callbacks)
+    neptune_replay(recording, callbacks)
     assert seen == [False]
 
 
-def test_the_mosaics_exist_when_the_second_epoch_ends(neptune_replay, latest_recording):
+def test_the_mosaics_exist_when_the_second_epoch_ends(neptune_replay, recording):
     callbacks, seen = watch(
         "on_train_epoch_end", lambda t: (t.epoch, sorted(p.name for p in t.save_dir.glob("train_batch*.jpg")))
     )
-    neptune_replay(latest_recording, callbacks)
+    neptune_replay(recording, callbacks)
     assert seen[1] == (1, ["train_batch0.jpg", "train_batch1.jpg", "train_batch2.jpg"])
 
 
-def test_results_png_appears_just_before_train_end(neptune_replay, latest_recording):
+def test_results_png_appears_just_before_train_end(neptune_replay, recording):
     callbacks, seen = watch("on_fit_epoch_end", lambda trainer: (trainer.save_dir / "results.png").exists())
     more, at_end = watch("on_train_end", lambda trainer: (trainer.save_dir / "results.png").exists())
-    neptune_replay(latest_recording, [callbacks, more])
+    neptune_replay(recording, [callbacks, more])
     assert not any(seen) and at_end == [True]
 
 
-def test_validation_images_appear_only_in_the_final_evaluation(neptune_replay, latest_recording):
+def test_validation_images_appear_only_in_the_final_evaluation(neptune_replay, recording):
     callbacks, seen = watch("on_val_end", lambda v: (v.training, len(list(v.save_dir.glob("val*.jpg")))))
-    neptune_replay(latest_recording, callbacks)
+    neptune_replay(recording, callbacks)
     assert [count for training, count in seen if training] == [0] * (len(seen) - 1)
     assert seen[-1][0] is False and seen[-1][1] > 0
 
 
-def test_loss_items_are_named_with_the_prefix_asked(neptune_replay, latest_recording):
+def test_loss_items_are_named_with_the_prefix_asked(neptune_replay, recording):
     callbacks, seen = watch("on_train_epoch_end", lambda t: t.label_loss_items(t.tloss, prefix="val"))
-    neptune_replay(latest_recording, callbacks)
+    neptune_replay(recording, callbacks)
     assert all(key.startswith("val/") for key in seen[0])
 
 
-def test_model_info_for_loggers_returns_the_recorded_summary(neptune_replay, latest_recording):
+def test_model_info_for_loggers_returns_the_recorded_summary(neptune_replay, recording):
     def model_info(trainer):
         from ultralytics.utils.torch_utils import model_info_for_loggers
 
         return model_info_for_loggers(trainer) if trainer.epoch == 0 else None
 
     callbacks, seen = watch("on_fit_epoch_end", model_info)
-    neptune_replay(latest_recording, callbacks)
+    neptune_replay(recording, callbacks)
     assert set(seen[0]) == {"model/parameters", "model/GFLOPs", "model/speed_PyTorch(ms)"}
 
 
-def test_final_evaluation_epoch_is_as_recorded(neptune_replay, latest_recording):
+def test_final_evaluation_epoch_is_as_recorded(neptune_replay, recording):
     callbacks, seen = watch("on_fit_epoch_end", lambda trainer: trainer.epoch)
-    neptune_replay(latest_recording, callbacks)
-    epochs = latest_recording.events[0]["state"]["epochs"]
+    neptune_replay(recording, callbacks)
+    epochs = recording.events[0]["state"]["epochs"]
     assert seen[:-1] == list(range(epochs))
 
 

@@ -1,6 +1,7 @@
-"""The version matrix: a recording and a golden trace for every release where what reaches Neptune changed
-(REFERENCE sections 1 and 2), our module against the installed upstream module on the recordings of every era, and
-a fresh training of the installed release that still matches its recording. Era behaviours: test_era_behaviour.py."""
+"""The version matrix: a recording of every task and its golden trace for every release where what reaches Neptune
+changed (REFERENCE sections 1 and 2), our module against the installed upstream module on the recordings of every era
+and task, and a fresh training of each task with the installed release that still matches its recording. Era
+behaviours: test_era_behaviour.py."""
 
 import configparser
 import subprocess
@@ -10,12 +11,21 @@ from pathlib import Path
 import pytest
 
 from ultralytics_neptune.releases import LAST_UPSTREAM, parse_version
+from ultralytics_neptune.synthetic import MODELS, TASKS
 from ultralytics_neptune.verification import parity
-from ultralytics_neptune.verification.recording import Recording, bundled_recordings, golden_trace_path, load_bundled
+from ultralytics_neptune.verification.recording import (
+    DATA_DIR,
+    Recording,
+    bundled_recordings,
+    golden_trace_path,
+    load_bundled,
+    recording_name,
+)
 
 #: the releases of the matrix: the last or first release of each change that alters what reaches Neptune
 MATRIX = ("8.1.47", "8.3.8", "8.3.161", "8.3.234", "8.3.253", "8.4.51", "8.4.131", "8.4.190")
 TOX_INI = Path(__file__).parent.parent / "tox.ini"
+DATA_LIMIT = 2_000_000  # bytes of recordings and golden traces together
 
 
 def tox_environments() -> dict:
@@ -26,15 +36,19 @@ def tox_environments() -> dict:
     return {name.split(":", 1)[1]: config[name].get("labels", "").replace(",", " ").split() for name in sections}
 
 
+@pytest.mark.parametrize("task", TASKS)
 @pytest.mark.parametrize("version", MATRIX)
-def test_every_release_of_the_matrix_has_a_recording_made_by_that_release(version):
-    recording = load_bundled(f"ultralytics-{version}")
+def test_every_release_of_the_matrix_has_a_recording_of_every_task_made_by_that_release(version, task):
+    recording = load_bundled(recording_name(version, task))
     assert recording.ultralytics_version == recording.meta["versions"]["ultralytics"] == version
+    assert (recording.task, recording.meta["model"]) == (task, MODELS[task])
+    assert recording.events[0]["state"]["args"]["task"] == task  # what the real trainer trained
 
 
+@pytest.mark.parametrize("task", TASKS)
 @pytest.mark.parametrize("version", MATRIX)
-def test_every_release_of_the_matrix_has_a_golden_trace_of_the_upstream_module_that_logged_it(version):
-    recording = load_bundled(f"ultralytics-{version}")
+def test_every_recording_of_the_matrix_has_a_golden_trace_of_the_upstream_module_that_logged_it(version, task):
+    recording = load_bundled(recording_name(version, task))
     golden = parity.load_golden(recording)
     expected_upstream = version if parse_version(version) <= parse_version(LAST_UPSTREAM) else LAST_UPSTREAM
     assert golden.meta["upstream"] == expected_upstream
@@ -42,8 +56,12 @@ def test_every_release_of_the_matrix_has_a_golden_trace_of_the_upstream_module_t
 
 
 def test_every_bundled_recording_belongs_to_the_matrix():
-    assert set(bundled_recordings()) == {f"ultralytics-{version}" for version in MATRIX}
+    assert set(bundled_recordings()) == {recording_name(version, task) for version in MATRIX for task in TASKS}
     assert all(golden_trace_path(name).exists() for name in bundled_recordings())
+
+
+def test_the_recordings_and_golden_traces_together_stay_under_2_mb():
+    assert sum(path.stat().st_size for path in DATA_DIR.rglob("*.json")) < DATA_LIMIT
 
 
 def test_every_release_of_the_matrix_has_a_tox_environment_labelled_versions():
@@ -67,23 +85,13 @@ def installed_upstream_or_skip() -> str:
 
 
 @pytest.mark.parametrize("name", list(bundled_recordings()))
-def test_our_module_as_the_installed_release_equals_its_upstream_module_on_every_eras_recording(name, tmp_path):
+def test_our_module_as_the_installed_release_equals_its_upstream_module_on_every_recording(name, replays):
     installed = installed_upstream_or_skip()
-    recording = load_bundled(name)
-    reference = parity.upstream_trace(recording, tmp_path)
-    ours = parity.our_trace(recording, tmp_path, version=installed)
-    result = parity.compare(reference, ours, name, f"live upstream {installed}")
+    result = parity.compare(replays.upstream(name), replays.ours(name, as_release=installed), name, "live upstream")
     assert result.passed, "\n".join(result.differences)
 
 
-# The installed release still trains, and trains the way its bundled recording says.
-
-
-def final_files(recording) -> set:
-    files = set()
-    for event in recording.events:
-        files = (files | set(event.get("files", {}))) - set(event.get("removed", []))
-    return files
+# The installed release still trains every task, and trains it the way its bundled recording says.
 
 
 def registered_plots(recording) -> tuple:
@@ -94,15 +102,16 @@ def registered_plots(recording) -> tuple:
     return sorted(trainer), sorted(validator)
 
 
-@pytest.fixture(scope="module")
-def fresh_recording(tmp_path_factory):
-    """A real tiny training of the installed release, recorded now (skipped where no recording of it is bundled)."""
-    installed = parity.installed_ultralytics()
-    name = f"ultralytics-{installed}"
+@pytest.fixture(scope="module", params=TASKS)
+def fresh_recording(request, tmp_path_factory):
+    """A real tiny training of a task with the installed release, recorded now (skipped where no recording of it is
+    bundled)."""
+    installed, task = parity.installed_ultralytics(), request.param
+    name = recording_name(installed, task)
     if name not in bundled_recordings():
-        pytest.skip(f"no bundled recording of Ultralytics {installed} to compare a fresh training with")
+        pytest.skip(f"no bundled {task} recording of Ultralytics {installed} to compare a fresh training with")
     out = tmp_path_factory.mktemp("fresh") / f"{name}.json"
-    command = [sys.executable, "-m", "ultralytics_neptune.verification.recorder", "--out", str(out)]
+    command = [sys.executable, "-m", "ultralytics_neptune.verification.recorder", "--task", task, "--out", str(out)]
     result = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return load_bundled(name), Recording.load(out)
@@ -115,5 +124,5 @@ def test_the_installed_release_trains_with_the_events_of_its_bundled_recording(f
 
 def test_the_installed_release_trains_to_the_files_and_plots_of_its_bundled_recording(fresh_recording):
     bundled, fresh = fresh_recording
-    assert final_files(fresh) == final_files(bundled)
+    assert fresh.final_files() == bundled.final_files()
     assert registered_plots(fresh) == registered_plots(bundled)

@@ -1,11 +1,12 @@
 """Record the version matrix again and regenerate its golden traces, each in its own tox environment.
 
-    python tools/refresh_version_data.py [--goldens-only] [ultralytics-8.3.8 ...]
+    python tools/refresh_version_data.py [--goldens-only] [--task segment ...] [ultralytics-8.3.8 ...]
 
-For every environment of ``tox -m versions`` (or those named): record a real tiny training with that release into
-``ultralytics_neptune/verification/data/recordings/<env>.json``; then write the golden trace of each of those recordings
-in the environment of its reference release (the same release, or 8.4.131 for later ones, which have no upstream
-module). Run it with a Python that has tox 4; missing environments are created.
+For every environment of ``tox -m versions`` (or those named) and every task (or those given): record a real tiny
+training of the task with that release into ``ultralytics_neptune/verification/data/recordings/<name>.json``
+(``ultralytics-8.3.8`` for detect, ``ultralytics-8.3.8-segment`` for the others); then write the golden trace of each of
+those recordings in the environment of its reference release (the same release, or 8.4.131 for later ones, which
+have no upstream module). Run it with a Python that has tox 4; missing environments are created.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from ultralytics_neptune.releases import LAST_UPSTREAM, has_upstream_module  # noqa: E402
+from ultralytics_neptune.synthetic import TASKS  # noqa: E402
+from ultralytics_neptune.verification.recording import RECORDINGS_DIR, recording_name  # noqa: E402
 
-RECORDINGS = ROOT / "ultralytics_neptune" / "testing" / "data" / "recordings"
 ENV_PREFIX = "ultralytics-"
 
 
@@ -51,19 +53,23 @@ def main(argv: list | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("envs", nargs="*", help="tox environments to refresh (default: every one labelled versions)")
     parser.add_argument("--goldens-only", action="store_true", help="keep the recordings, regenerate golden traces")
+    parser.add_argument("--task", action="append", choices=TASKS, help="only this task (repeat for more; default: all)")
     args = parser.parse_args(argv)
     known = matrix_environments()
     unknown = sorted(set(args.envs) - set(known))
     if unknown:
         parser.error(f"not a version environment: {', '.join(unknown)}; there are: {', '.join(known)}")
-    envs = args.envs or known
+    envs, tasks = args.envs or known, args.task or TASKS
     if not args.goldens_only:
         for env in envs:
-            out = RECORDINGS / f"{env}.json"
-            tox_exec(env, "python", "-m", "ultralytics_neptune.verification.recorder", "--out", str(out))
+            for task in tasks:
+                out = RECORDINGS_DIR / f"{recording_name(env[len(ENV_PREFIX) :], task)}.json"
+                recorder = ("python", "-m", "ultralytics_neptune.verification.recorder", "--task", task)
+                tox_exec(env, *recorder, "--out", str(out))
     goldens: dict = {}  # reference environment -> the recordings it writes the golden traces of
     for env in envs:
-        goldens.setdefault(reference_environment(env), []).append(env)
+        names = [recording_name(env[len(ENV_PREFIX) :], task) for task in tasks]
+        goldens.setdefault(reference_environment(env), []).extend(names)
     for reference, names in goldens.items():
         tox_exec(reference, "python", "-m", "ultralytics_neptune.verification.golden", *names)
     return 0

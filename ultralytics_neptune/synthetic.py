@@ -1,10 +1,15 @@
-"""A tiny synthetic detection dataset and an Ultralytics environment that needs no network.
+"""Tiny synthetic datasets for every Ultralytics task, and an Ultralytics environment that needs no network.
 
-Used by the recorder, the end-to-end tests and the demo: a real training runs on CPU in seconds with it.
+Used by the recorder, the end-to-end tests and the demo: a real training of any task runs on CPU in seconds with
+them. Each dataset is coloured shapes on a plain background, drawn from a seeded random generator, and serves as
+both train and val split, so a few epochs give non-zero metrics. Detection has axis-aligned boxes; segmentation,
+pose and OBB share rotated rectangles (a polygon, four corner keypoints, an oriented box); classification has one
+shape per image in a folder named after its class.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import random
 import shutil
@@ -13,23 +18,54 @@ import sys
 from pathlib import Path
 
 CLASS_NAMES = ("square", "bar")
+COLOURS = ((220, 60, 60), (60, 200, 90))
+TASKS = ("detect", "segment", "pose", "classify", "obb")
+#: the model each task trains from scratch (a YAML every supported release ships; nothing is downloaded)
+MODELS = {
+    "detect": "yolov8n.yaml",
+    "segment": "yolov8n-seg.yaml",
+    "pose": "yolov8n-pose.yaml",
+    "classify": "yolov8n-cls.yaml",
+    "obb": "yolov8n-obb.yaml",
+}
+#: pose keypoints: the corners of each rectangle in its own frame; a horizontal flip swaps left and right corners
+KEYPOINTS, FLIP_INDEX = 4, (1, 0, 3, 2)
+SPLITS = ("train", "val")
+
+
+def make_dataset(task: str, root: Path | str, images: int = 8, size: int = 128, seed: int = 0) -> Path:
+    """Write the synthetic dataset of a task under root; return what Ultralytics takes as ``data`` for it.
+
+    Args:
+        task (str): One of ``TASKS``.
+        root (Path | str): The folder to write into.
+        images (int): Images per split (the same images in train and val).
+        size (int): Width and height of each image in pixels.
+        seed (int): Seed of the random generator: the same arguments give the same dataset.
+
+    Returns:
+        (Path): The ``data.yaml`` file, or for classification the dataset folder (Ultralytics takes a folder there).
+    """
+    makers = {
+        "detect": make_detection_dataset,
+        "segment": make_segmentation_dataset,
+        "pose": make_pose_dataset,
+        "classify": make_classification_dataset,
+        "obb": make_obb_dataset,
+    }
+    if task not in makers:
+        raise ValueError(f"no synthetic dataset for task {task!r}; there are: {', '.join(TASKS)}")
+    return makers[task](root, images=images, size=size, seed=seed)
 
 
 def make_detection_dataset(root: Path | str, images: int = 8, size: int = 128, seed: int = 0) -> Path:
-    """Write a YOLO detection dataset of coloured boxes on noise; return its data.yaml path.
+    """Write a YOLO detection dataset of axis-aligned coloured boxes; return its data.yaml path."""
+    from PIL import ImageDraw
 
-    The same images serve as train and val split, so a few epochs give non-zero metrics.
-    """
-    from PIL import Image, ImageDraw
-
-    root = Path(root)
     rng = random.Random(seed)
-    for split in ("train", "val"):
-        (root / "images" / split).mkdir(parents=True, exist_ok=True)
-        (root / "labels" / split).mkdir(parents=True, exist_ok=True)
+    label_dirs = _split_dirs(Path(root))
     for index in range(images):
-        background = tuple(rng.randrange(40, 90) for _ in range(3))
-        image = Image.new("RGB", (size, size), background)
+        image = _canvas(rng, size)
         draw = ImageDraw.Draw(image)
         labels = []
         for _ in range(rng.randint(1, 3)):
@@ -37,16 +73,118 @@ def make_detection_dataset(root: Path | str, images: int = 8, size: int = 128, s
             width = rng.randint(size // 5, size // 3) if cls == 0 else rng.randint(size // 8, size // 6)
             height = width if cls == 0 else rng.randint(size // 3, size // 2)
             x0, y0 = rng.randint(0, size - width - 1), rng.randint(0, size - height - 1)
-            colour = (220, 60, 60) if cls == 0 else (60, 200, 90)
-            draw.rectangle([x0, y0, x0 + width, y0 + height], fill=colour)
+            draw.rectangle([x0, y0, x0 + width, y0 + height], fill=COLOURS[cls])
             cx, cy = (x0 + width / 2) / size, (y0 + height / 2) / size
             labels.append(f"{cls} {cx:.6f} {cy:.6f} {width / size:.6f} {height / size:.6f}")
-        for split in ("train", "val"):
-            image.save(root / "images" / split / f"im{index}.jpg", quality=90)
-            (root / "labels" / split / f"im{index}.txt").write_text("\n".join(labels) + "\n")
+        _save(image, labels, label_dirs, index)
+    return _data_yaml(Path(root))
+
+
+def make_segmentation_dataset(root: Path | str, images: int = 8, size: int = 128, seed: int = 0) -> Path:
+    """Write a YOLO segmentation dataset of rotated rectangles labelled by their outline polygon; return data.yaml."""
+    return _rotated_dataset(Path(root), images, size, seed, lambda cls, corners: _polygon_label(cls, corners))
+
+
+def make_obb_dataset(root: Path | str, images: int = 8, size: int = 128, seed: int = 0) -> Path:
+    """Write a YOLO OBB dataset of rotated rectangles labelled by their four corners; return data.yaml."""
+    return _rotated_dataset(Path(root), images, size, seed, lambda cls, corners: _polygon_label(cls, corners))
+
+
+def make_pose_dataset(root: Path | str, images: int = 8, size: int = 128, seed: int = 0) -> Path:
+    """Write a YOLO pose dataset: rotated rectangles, each a box with its four corners as keypoints; return
+    data.yaml (with ``kpt_shape`` and the ``flip_idx`` that horizontal flips need)."""
+
+    def label(cls: int, corners: list) -> str:
+        xs, ys = [x for x, _ in corners], [y for _, y in corners]
+        box = ((min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2, max(xs) - min(xs), max(ys) - min(ys))
+        keypoints = " ".join(f"{x:.6f} {y:.6f} 2" for x, y in corners)  # 2: visible
+        return f"{cls} {' '.join(f'{v:.6f}' for v in box)} {keypoints}"
+
+    extra = f"kpt_shape: [{KEYPOINTS}, 3]\nflip_idx: [{', '.join(map(str, FLIP_INDEX))}]\n"
+    return _rotated_dataset(Path(root), images, size, seed, label, extra)
+
+
+def make_classification_dataset(root: Path | str, images: int = 8, size: int = 128, seed: int = 0) -> Path:
+    """Write an image classification dataset, one rotated shape per image in ``<split>/<class name>/``; return the
+    dataset folder (classes alternate, so each has half the images)."""
+    from PIL import ImageDraw
+
+    root = Path(root)
+    rng = random.Random(seed)
+    for split in SPLITS:
+        for name in CLASS_NAMES:
+            (root / split / name).mkdir(parents=True, exist_ok=True)
+    for index in range(images):
+        cls = index % len(CLASS_NAMES)
+        image = _canvas(rng, size)
+        ImageDraw.Draw(image).polygon(_rotated_rectangle(rng, size, cls), fill=COLOURS[cls])
+        for split in SPLITS:
+            image.save(root / split / CLASS_NAMES[cls] / f"im{index}.jpg", quality=90)
+    return root.resolve()
+
+
+def _canvas(rng: random.Random, size: int):
+    """A new image of a random dark plain colour."""
+    from PIL import Image
+
+    return Image.new("RGB", (size, size), tuple(rng.randrange(40, 90) for _ in range(3)))
+
+
+def _rotated_rectangle(rng: random.Random, size: int, cls: int) -> list:
+    """The corners, in pixels, of a randomly rotated shape of a class that lies wholly inside the image."""
+    width = rng.randint(size // 5, size // 3) if cls == 0 else rng.randint(size // 8, size // 6)
+    height = width if cls == 0 else rng.randint(size // 3, size // 2)
+    angle = rng.uniform(0, math.pi)
+    cos, sin = math.cos(angle), math.sin(angle)
+    local = ((-width / 2, -height / 2), (width / 2, -height / 2), (width / 2, height / 2), (-width / 2, height / 2))
+    offsets = [(x * cos - y * sin, x * sin + y * cos) for x, y in local]
+    reach_x, reach_y = max(abs(x) for x, _ in offsets), max(abs(y) for _, y in offsets)
+    cx, cy = rng.uniform(reach_x, size - 1 - reach_x), rng.uniform(reach_y, size - 1 - reach_y)
+    return [(cx + x, cy + y) for x, y in offsets]
+
+
+def _polygon_label(cls: int, corners: list) -> str:
+    return f"{cls} " + " ".join(f"{x:.6f} {y:.6f}" for x, y in corners)
+
+
+def _rotated_dataset(root: Path, images: int, size: int, seed: int, label, extra_yaml: str = "") -> Path:
+    """Images of one to three rotated rectangles; label(cls, corners normalised to 0-1) gives each label line."""
+    from PIL import ImageDraw
+
+    rng = random.Random(seed)
+    label_dirs = _split_dirs(root)
+    for index in range(images):
+        image = _canvas(rng, size)
+        draw = ImageDraw.Draw(image)
+        labels = []
+        for _ in range(rng.randint(1, 3)):
+            cls = rng.randrange(len(CLASS_NAMES))
+            corners = _rotated_rectangle(rng, size, cls)
+            draw.polygon(corners, fill=COLOURS[cls])
+            labels.append(label(cls, [(x / size, y / size) for x, y in corners]))
+        _save(image, labels, label_dirs, index)
+    return _data_yaml(root, extra_yaml)
+
+
+def _split_dirs(root: Path) -> list:
+    """Make images/<split> and labels/<split> under root; return [(images dir, labels dir)] per split."""
+    pairs = [(root / "images" / split, root / "labels" / split) for split in SPLITS]
+    for folders in pairs:
+        for folder in folders:
+            folder.mkdir(parents=True, exist_ok=True)
+    return pairs
+
+
+def _save(image, labels: list, label_dirs: list, index: int) -> None:
+    for images_dir, labels_dir in label_dirs:
+        image.save(images_dir / f"im{index}.jpg", quality=90)
+        (labels_dir / f"im{index}.txt").write_text("\n".join(labels) + "\n")
+
+
+def _data_yaml(root: Path, extra: str = "") -> Path:
     names = "\n".join(f"  {i}: {name}" for i, name in enumerate(CLASS_NAMES))
     data_yaml = root / "data.yaml"
-    data_yaml.write_text(f"path: {root.resolve()}\ntrain: images/train\nval: images/val\nnames:\n{names}\n")
+    data_yaml.write_text(f"path: {root.resolve()}\ntrain: images/train\nval: images/val\n{extra}names:\n{names}\n")
     return data_yaml
 
 

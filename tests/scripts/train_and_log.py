@@ -1,8 +1,10 @@
-"""A real tiny training logged by our parity callbacks to the real neptune client in offline mode.
+"""A real tiny training logged by our parity callbacks to the real neptune client in offline mode, and recorded.
 
-    python train_and_log.py WORKDIR EPOCHS
+    python train_and_log.py WORKDIR EPOCHS [TASK]
 
-Every network access is refused and recorded (an audit hook); the attempts are written to WORKDIR/network.json.
+TASK is an Ultralytics task (default: detect). The training is the recorder's (its dataset, model and arguments), so
+WORKDIR/recording.json replays it. Every network access is refused and recorded (an audit hook); the attempts are
+written to WORKDIR/network.json, the run folder to WORKDIR/save_dir.txt.
 """
 
 import json
@@ -11,6 +13,7 @@ import sys
 from pathlib import Path
 
 workdir, epochs = Path(sys.argv[1]).resolve(), int(sys.argv[2])
+task = sys.argv[3] if len(sys.argv) > 3 else "detect"
 attempts = []
 
 
@@ -24,19 +27,20 @@ def refuse_network(event, args):
 
 sys.addaudithook(refuse_network)
 
-from ultralytics_neptune.synthetic import apply_offline_environment, make_detection_dataset  # noqa: E402
-
-apply_offline_environment(workdir, settings=True)
-os.environ["NEPTUNE_DATA_DIRECTORY"] = str(workdir / ".neptune")
-data = make_detection_dataset(workdir / "dataset")
-os.chdir(workdir)
-
-from ultralytics import YOLO  # noqa: E402
-
 from ultralytics_neptune import add_neptune_callbacks  # noqa: E402
+from ultralytics_neptune.verification.recorder import record_training  # noqa: E402
 
-model = YOLO("yolov8n.yaml")
-add_neptune_callbacks(model, mode="offline", capture_stdout=False, capture_stderr=False, capture_hardware_metrics=False)
-model.train(data=str(data), epochs=epochs, imgsz=64, batch=4, workers=0, device="cpu", plots=True, verbose=False)
+os.environ["NEPTUNE_DATA_DIRECTORY"] = str(workdir / ".neptune")
+models = []
+
+
+def log_to_neptune(model):
+    models.append(model)
+    quiet = {"capture_stdout": False, "capture_stderr": False, "capture_hardware_metrics": False}
+    add_neptune_callbacks(model, mode="offline", **quiet)
+
+
+recording = record_training(workdir, task, epochs=epochs, register=log_to_neptune)
+recording.save(workdir / "recording.json")
 (workdir / "network.json").write_text(json.dumps(attempts))
-(workdir / "save_dir.txt").write_text(str(model.trainer.save_dir))
+(workdir / "save_dir.txt").write_text(str(models[0].trainer.save_dir))

@@ -1,13 +1,15 @@
 """``ultralytics-neptune parity``: replay the bundled recordings against the installed Ultralytics and report.
 
-For every bundled recording (a real tiny training of one Ultralytics release) two checks can run:
+For every bundled recording (a real tiny training of one task on one Ultralytics release: detect, segment, pose,
+classify or obb) two checks can run:
 
 - golden: our callbacks, behaving as that recording's release, against the trace the real upstream module of that
   release produced on it (8.4.131's module for releases that have none);
 - live: where the installed Ultralytics still ships its own Neptune callback, our callbacks behaving as the
   installed release against that module, both replaying the recording.
 
-The table shows one row per check with the first difference; the exit code is 1 when any check differs or fails.
+The table shows one row per check, so per release and task, with the first difference; ``--task`` narrows it to
+some tasks. The exit code is 1 when any check differs or fails.
 """
 
 from __future__ import annotations
@@ -22,10 +24,10 @@ from pathlib import Path
 PASS, FAIL, ERROR = "pass", "FAIL", "ERROR"
 HELP = "check that Neptune logging matches the upstream callback on the installed Ultralytics"
 DESCRIPTION = (
-    "Replay the bundled recordings of real trainings through our callbacks and compare what reaches Neptune with the "
-    "golden traces of the upstream callback and, where the installed Ultralytics still ships it, with the live "
-    "upstream callback. Prints a table with the first difference of each check; exits 1 on any difference, 2 on a "
-    "bad argument."
+    "Replay the bundled recordings of real trainings (every release of the matrix, each task: detect, segment, pose, "
+    "classify, obb) through our callbacks and compare what reaches Neptune with the golden traces of the upstream "
+    "callback and, where the installed Ultralytics still ships it, with the live upstream callback. Prints a table "
+    "with a row per check and the first difference of each; exits 1 on any difference, 2 on a bad argument."
 )
 
 
@@ -38,6 +40,7 @@ class Check:
     """One comparison of our trace with a reference trace, on one recording."""
 
     recording: str
+    task: str
     version: str  # the Ultralytics release our module behaved as
     reference: str
     status: str = PASS
@@ -82,7 +85,8 @@ def golden_check(recording, workdir: Path) -> Check:
     """Our module as the recording's release against the recording's golden trace."""
     from ultralytics_neptune.verification import parity
 
-    check = Check(recording.name, recording.ultralytics_version, f"golden (upstream {parity.golden_source(recording)})")
+    reference = f"golden (upstream {parity.golden_source(recording)})"
+    check = Check(recording.name, recording.task, recording.ultralytics_version, reference)
     return _run_check(check, lambda: parity.check_against_golden(recording, workdir))
 
 
@@ -91,7 +95,7 @@ def live_check(recording, workdir: Path) -> Check:
     from ultralytics_neptune.verification import parity
 
     installed = parity.installed_ultralytics()
-    check = Check(recording.name, installed, f"live upstream {installed}")
+    check = Check(recording.name, recording.task, installed, f"live upstream {installed}")
 
     def compare():
         reference = parity.upstream_trace(recording, workdir)
@@ -101,8 +105,9 @@ def live_check(recording, workdir: Path) -> Check:
     return _run_check(check, compare)
 
 
-def run_checks(names: list | None = None, live: bool = True) -> list:
-    """Run the golden check of every bundled recording (or those named), and the live ones where upstream exists.
+def run_checks(names: list | None = None, live: bool = True, tasks: list | None = None) -> list:
+    """Run the golden check of every bundled recording (or those named, or those of the tasks given), and the live
+    ones where upstream exists.
 
     Each check replays into its own temporary folder, deleted when it ends (a replay writes tens of MB of images).
     """
@@ -117,6 +122,8 @@ def run_checks(names: list | None = None, live: bool = True) -> list:
     checks = []
     for name in names or recordings:
         recording = Recording.load(recordings[name])
+        if tasks and recording.task not in tasks:
+            continue
         for check in kinds:
             with tempfile.TemporaryDirectory(prefix="ultralytics-neptune-parity-") as workdir:
                 checks.append(check(recording, Path(workdir)))
@@ -124,10 +131,12 @@ def run_checks(names: list | None = None, live: bool = True) -> list:
 
 
 def format_table(checks: list) -> str:
-    """The checks as a table: recording, release our module behaved as, its era, reference, result, first difference."""
-    header = ("recording", "as release", "era of that release", "reference", "result", "first difference")
+    """The checks as a table: recording, task, release our module behaved as, its era, reference, result, first
+    difference."""
+    header = ("recording", "task", "as release", "era of that release", "reference", "result", "first difference")
     rows = [
-        (c.recording, c.version, describe_era(c.version), c.reference, c.status, c.first_difference) for c in checks
+        (c.recording, c.task, c.version, describe_era(c.version), c.reference, c.status, c.first_difference)
+        for c in checks
     ]
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in [header, *rows]]
@@ -140,7 +149,9 @@ def summary(checks: list) -> str:
     return f"parity: {passed} passed, {len(checks) - passed} failed"
 
 
-def run_parity(names: list | None = None, live: bool = True, verbose: bool = False, out=None) -> int:
+def run_parity(
+    names: list | None = None, live: bool = True, verbose: bool = False, out=None, tasks: list | None = None
+) -> int:
     """Print the parity table for the installed Ultralytics; return 0 when every check passed, else 1."""
     import sys
 
@@ -162,7 +173,7 @@ def run_parity(names: list | None = None, live: bool = True, verbose: bool = Fal
         else "the golden traces (it has no Neptune callback of its own)"
     )
     print(f"Ultralytics {installed} installed ({describe_era(installed)}); references: {reference}", file=out)
-    checks = run_checks(names, live=live)
+    checks = run_checks(names, live=live, tasks=tasks)
     print(file=out)
     print(format_table(checks), file=out)
     for check in checks:
@@ -177,8 +188,15 @@ def run_parity(names: list | None = None, live: bool = True, verbose: bool = Fal
 
 
 def add_arguments(parser) -> None:
+    from ultralytics_neptune.synthetic import TASKS
+
     parser.add_argument(
-        "recordings", nargs="*", help="bundled recordings to replay (default: all), e.g. ultralytics-8.4.131"
+        "recordings",
+        nargs="*",
+        help="bundled recordings to replay (default: all), e.g. ultralytics-8.4.131 (detect), ultralytics-8.4.131-pose",
+    )
+    parser.add_argument(
+        "--task", action="append", choices=TASKS, help="only the recordings of this task (repeat for more)"
     )
     parser.add_argument("--golden-only", action="store_true", help="skip the live upstream module even if installed")
     parser.add_argument("-v", "--verbose", action="store_true", help="list every difference of a failed check")
@@ -188,7 +206,7 @@ def run(args) -> int:
     import sys
 
     try:
-        return run_parity(args.recordings or None, live=not args.golden_only, verbose=args.verbose)
+        return run_parity(args.recordings or None, live=not args.golden_only, verbose=args.verbose, tasks=args.task)
     except UnknownRecordingError as error:
         print(f"ultralytics-neptune parity: {error}", file=sys.stderr)
         return 2

@@ -3,10 +3,12 @@
 Fixtures, all prefixed ``neptune_`` so they cannot clash with a suite's own:
     neptune_fake        a fake ``neptune`` client installed in sys.modules (offline mode), with ``.runs``
     neptune_replay      replay(recording, callbacks) -> the replayed trainer; files go under tmp_path
-    neptune_recordings  {name: Recording} of the recordings bundled with ultralytics-neptune
+    neptune_recordings  {name: Recording} of the recordings bundled with ultralytics-neptune: every release of the
+                        matrix, each task (detect, segment, pose, classify, obb); ``--neptune-task`` narrows it
     neptune_parity      parity(recording) -> ParityResult: our callbacks against the upstream module of the
                         installed Ultralytics, or against the recording's golden trace where it has none
 
+Option ``--neptune-task TASK`` (repeatable) keeps only the recordings of those tasks, e.g. the tasks you train.
 Nothing heavy is imported until a fixture is used.
 """
 
@@ -23,6 +25,17 @@ if TYPE_CHECKING:
     from ultralytics_neptune.verification.parity import ParityResult
     from ultralytics_neptune.verification.recording import Recording
     from ultralytics_neptune.verification.replay import ReplayTrainer
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    from ultralytics_neptune.synthetic import TASKS
+
+    parser.getgroup("ultralytics-neptune").addoption(
+        "--neptune-task",
+        action="append",
+        choices=TASKS,
+        help="neptune_recordings holds only the recordings of this Ultralytics task (repeat for more; default: all)",
+    )
 
 
 @pytest.fixture
@@ -51,11 +64,14 @@ def neptune_replay(tmp_path: Path) -> Callable[[Recording, object], ReplayTraine
 
 
 @pytest.fixture(scope="session")
-def neptune_recordings() -> dict[str, Recording]:
-    """The bundled recordings of real trainings, {name: Recording}."""
+def neptune_recordings(pytestconfig: pytest.Config) -> dict[str, Recording]:
+    """The bundled recordings of real trainings, {name: Recording}, of the tasks ``--neptune-task`` names (default:
+    all)."""
     from ultralytics_neptune.verification.recording import Recording, bundled_recordings
 
-    return {name: Recording.load(path) for name, path in bundled_recordings().items()}
+    tasks = pytestconfig.getoption("neptune_task")
+    recordings = {name: Recording.load(path) for name, path in bundled_recordings().items()}
+    return {name: recording for name, recording in recordings.items() if not tasks or recording.task in tasks}
 
 
 @pytest.fixture

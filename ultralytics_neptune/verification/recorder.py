@@ -1,11 +1,11 @@
 """Record a real tiny training into a replayable recording.
 
-    python -m ultralytics_neptune.verification.recorder --out recording.json [--epochs 3 --imgsz 64]
+    python -m ultralytics_neptune.verification.recorder --out recording.json [--task segment --epochs 3 --imgsz 64]
 
-It generates a synthetic dataset in a scratch folder, trains ``yolov8n.yaml`` from scratch on CPU with plots on
-and no network, and writes every event with the state callbacks read and the files present (see
-``ultralytics_neptune.verification.recording`` for the format). Run it in an environment with the Ultralytics release
-to record; it works on every supported release.
+It generates the task's synthetic dataset in a scratch folder, trains the task's ``yolov8n`` model (e.g.
+``yolov8n-seg.yaml``) from scratch on CPU with plots on and no network, and writes every event with the state
+callbacks read and the files present (see ``ultralytics_neptune.verification.recording`` for the format). Run it in
+an environment with the Ultralytics release to record; it works on every supported release and task.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ultralytics_neptune.verification.recording import VALIDATOR_EVENTS, Recording, encode
+from ultralytics_neptune.synthetic import MODELS, TASKS
+from ultralytics_neptune.verification.recording import VALIDATOR_EVENTS, Recording, encode, recording_name
 
 TRAINER_FIELDS = ("epoch", "epochs", "start_epoch", "lr", "metrics", "fitness", "best_fitness")
 PATH_FIELDS = ("best", "last", "wdir")
@@ -152,9 +153,31 @@ def _versions() -> dict:
     return versions
 
 
-def record_training(workdir: Path, epochs: int = 3, imgsz: int = 64, batch: int = 4, images: int = 8) -> Recording:
-    """Train yolov8n.yaml on a synthetic dataset in workdir (the current directory during training)."""
-    from ultralytics_neptune.synthetic import apply_offline_environment, make_detection_dataset
+def record_training(
+    workdir: Path,
+    task: str = "detect",
+    epochs: int = 3,
+    imgsz: int = 64,
+    batch: int = 4,
+    images: int = 8,
+    register=None,
+) -> Recording:
+    """Train the task's model on its synthetic dataset in workdir (the current directory during training).
+
+    Args:
+        workdir (Path): Scratch folder for the dataset, settings and runs.
+        task (str): One of ``ultralytics_neptune.synthetic.TASKS``.
+        epochs (int): Epochs to train.
+        imgsz (int): Training image size.
+        batch (int): Batch size.
+        images (int): Images in the synthetic dataset.
+        register (Callable | None): Called with the model after the recorder's callbacks are added, e.g. to log the
+            same training to Neptune.
+
+    Returns:
+        (Recording): Every event of the training with the state callbacks read.
+    """
+    from ultralytics_neptune.synthetic import apply_offline_environment, make_dataset
 
     workdir = Path(workdir).resolve()
     apply_offline_environment(workdir, settings=True)
@@ -162,15 +185,17 @@ def record_training(workdir: Path, epochs: int = 3, imgsz: int = 64, batch: int 
     os.environ.setdefault("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
     # a user's training, not Ultralytics' test mode (which it enters when started from a pytest test)
     os.environ.pop("PYTEST_CURRENT_TEST", None)
-    data = make_detection_dataset(workdir / "dataset", images=images)
+    data = make_dataset(task, workdir / "dataset", images=images)
     os.chdir(workdir)
     from ultralytics import YOLO
     from ultralytics.utils.callbacks.base import default_callbacks
 
     recorder = Recorder(workdir)
-    model = YOLO("yolov8n.yaml")
+    model = YOLO(MODELS[task])
     for event in default_callbacks:
         model.add_callback(event, recorder.callback(event))
+    if register is not None:
+        register(model)
     train_args = dict(
         data=str(data),
         epochs=epochs,
@@ -186,11 +211,11 @@ def record_training(workdir: Path, epochs: int = 3, imgsz: int = 64, batch: int 
     model.train(**train_args)
     versions = _versions()
     meta = {
-        "name": f"ultralytics-{versions['ultralytics']}",
+        "name": recording_name(versions["ultralytics"], task),
         "ultralytics": versions["ultralytics"],
         "versions": versions,
-        "task": "detect",
-        "model": "yolov8n.yaml",
+        "task": task,
+        "model": MODELS[task],
         "train_args": encode(train_args, str(workdir)),
         "dataset": {"images": images, "size": 128, "generator": "ultralytics_neptune.synthetic"},
     }
@@ -200,6 +225,7 @@ def record_training(workdir: Path, epochs: int = 3, imgsz: int = 64, batch: int 
 def main(argv: list | None = None) -> int:
     parser = argparse.ArgumentParser(description="Record a real tiny Ultralytics training for replays.")
     parser.add_argument("--out", required=True, type=Path, help="where to write the recording (.json)")
+    parser.add_argument("--task", choices=TASKS, default="detect", help="the Ultralytics task to train")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--imgsz", type=int, default=64)
     parser.add_argument("--batch", type=int, default=4)
@@ -210,10 +236,10 @@ def main(argv: list | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="ultralytics-neptune-record-") as scratch:
         workdir = args.workdir or Path(scratch)
         workdir.mkdir(parents=True, exist_ok=True)
-        recording = record_training(workdir, args.epochs, args.imgsz, args.batch, args.images)
+        recording = record_training(workdir, args.task, args.epochs, args.imgsz, args.batch, args.images)
     out.parent.mkdir(parents=True, exist_ok=True)
     recording.save(out)
-    print(f"recorded {len(recording.events)} events of Ultralytics {recording.ultralytics_version} to {out}")
+    print(f"recorded {len(recording.events)} events of {recording.name} ({recording.task}) to {out}")
     return 0
 
 

@@ -42,6 +42,11 @@ class Recording:
     def ultralytics_version(self) -> str:
         return self.meta["ultralytics"]
 
+    @property
+    def task(self) -> str:
+        """The Ultralytics task trained: detect, segment, pose, classify or obb."""
+        return self.meta.get("task", "detect")
+
     def to_json(self) -> str:
         return json.dumps({"format": FORMAT, "meta": self.meta, "events": self.events}, indent=None, sort_keys=True)
 
@@ -62,13 +67,32 @@ class Recording:
     def event_names(self) -> list:
         return [event["event"] for event in self.events]
 
+    def final_files(self) -> set:
+        """The files the run folder held when the training ended, relative to it (e.g. "weights/best.pt")."""
+        files: set = set()
+        for event in self.events:
+            files = (files | set(event.get("files", {}))) - set(event.get("removed", []))
+        return files
 
-def bundled_recordings() -> dict:
-    """The recordings shipped with the package, by name (e.g. ``ultralytics-8.4.131``), oldest first."""
+
+def recording_name(version: str, task: str = "detect") -> str:
+    """The name of a release's recording of a task: ``ultralytics-8.4.131`` (detect, the default task, as recordings
+    were named before there were others), ``ultralytics-8.4.131-segment``."""
+    return f"ultralytics-{version}" if task == "detect" else f"ultralytics-{version}-{task}"
+
+
+def bundled_recordings(task: str | None = None) -> dict:
+    """The recordings shipped with the package (of one task, if given), by name; oldest release first, then by task
+    in the order of ``ultralytics_neptune.synthetic.TASKS``."""
     from ultralytics_neptune.releases import parse_version
+    from ultralytics_neptune.synthetic import TASKS
 
-    paths = sorted(RECORDINGS_DIR.glob("*.json"), key=lambda p: (parse_version(p.stem.split("-")[1]), p.stem))
-    return {path.stem: path for path in paths}
+    found = {}
+    for path in RECORDINGS_DIR.glob("*.json"):
+        _, version, *named_task = path.stem.split("-")
+        found[path] = (parse_version(version), TASKS.index(named_task[0] if named_task else "detect"))
+    paths = sorted(found, key=found.get)
+    return {path.stem: path for path in paths if task is None or TASKS[found[path][1]] == task}
 
 
 def load_bundled(name: str) -> Recording:
