@@ -18,6 +18,8 @@ import sys
 import uuid
 from pathlib import Path
 
+from ultralytics_neptune.unwritten import ledger_of
+
 RUN_STATE_FILE = "neptune_run.json"  # the run id and last steps, kept next to the weights for a resumed training
 #: init_run arguments extended mode passes unless the user gives them: progress bars would flood captured output
 INIT_DEFAULTS = {"capture_stdout": False, "capture_stderr": False, "capture_hardware_metrics": True}
@@ -122,6 +124,7 @@ class ExtendedLogger:
         try:
             self.run[key] = value
         except Exception as e:
+            self.parity._note_unwritten(self.run, key, e, value)
             self._skip(("assign", key), f"could not set {key} ({self._describe(e)}); skipped")
 
     # run state, for a resumed training
@@ -182,7 +185,23 @@ class ExtendedLogger:
                 run["sys/failed"] = True
             run.stop(seconds=STOP_TIMEOUT)
         except Exception as e:
-            self._skip("stop", f"could not stop the Neptune run cleanly ({self._describe(e)})")
+            ledger = ledger_of(run)
+            if ledger and ledger.is_reported(e):
+                return  # the write fault the closing warning named: its last flush failed as well
+            lost = "; what it still held was not written to disk" if isinstance(e, OSError) else ""
+            self._skip("stop", f"could not stop the Neptune run cleanly ({self._describe(e)}){lost}")
+
+    def _report_unwritten(self) -> bool:
+        """One warning with how many operations, and of which namespaces, did not reach disk when the client could
+        not write (disk full, read-only, folder gone); whether it warned."""
+        ledger = ledger_of(self.run)
+        try:
+            message = ledger.message(self.run, self._describe) if ledger else None
+        except Exception as e:
+            message = f"could not count the operations not written to disk ({self._describe(e)})"
+        if message:
+            self.parity.LOGGER.warning(f"{self.parity.PREFIX}{message}")
+        return bool(message)
 
     # events
 
@@ -265,7 +284,7 @@ class ExtendedLogger:
             self._skip("best", "the trainer has no best weights path; weights were not uploaded")
         else:
             self._upload(self.parity._weights_key(trainer), trainer.best)
-        if sum(self.problems.values()) > len(self.problems):
+        if not self._report_unwritten() and sum(self.problems.values()) > len(self.problems):
             total = sum(self.problems.values())
             self.parity.LOGGER.warning(f"{self.parity.PREFIX}in all, {total} items were not logged (warnings above)")
         self._save_run_state()

@@ -1,0 +1,152 @@
+"""Counting what the ``neptune`` client was given and could not write to disk (disk full, read-only, folder gone).
+
+The client writes each operation to a disk queue through a buffered file: a write that fails raises in the caller
+for that operation, but the lines still buffered with it are dropped or never reach disk, and its exit handler
+prints a traceback when the last flush fails. So the count of a write fault is taken from the disk itself: a
+``WriteLedger`` attached to a run counts the operations the client was given per field, and at train end, when a
+write failed, an offline run's queue is read back and compared. Other modes keep their queue only until it is
+sent: there the count is of the operations that raised, a lower bound.
+
+The ledger lives on the run's operation processor (``ledger_of``); the client 1.x is frozen at 1.14, and a client
+without that processor (a stand-in in tests) simply gets no ledger.
+"""
+
+from __future__ import annotations
+
+import atexit
+import errno
+from collections import Counter
+from collections.abc import Mapping
+from pathlib import Path
+
+_ATTRIBUTE = "_ultralytics_neptune_ledger"
+
+
+class WriteLedger:
+    """Operations given to one run's client per field, those that raised a write error, and the first such error."""
+
+    def __init__(self, folder: Path | None, offline: bool):
+        self.folder = folder  # the run's disk queue folder
+        self.offline = offline  # the queue stays on disk (offline mode), so it can be read back
+        self.given: Counter = Counter()  # field -> operations handed to the client's queue
+        self.refused: Counter = Counter()  # field -> operations the client's queue raised a write error for
+        self.not_given: Counter = Counter()  # field -> operations that failed to write before reaching the queue
+        self.error: Exception | None = None  # the first write error
+        self.last_refused: str | None = None  # the field of the latest operation the queue refused
+        self.reported = False
+
+    def note(self, field: str, error: Exception, value=None) -> None:
+        """An operation for field raised before it reached the client's queue (a figure's image file, say); for a
+        dict, the client assigns it leaf by leaf and stops at the first that raised: the leaves after it."""
+        if not isinstance(error, OSError):
+            return
+        self.error = self.error or error
+        if isinstance(value, Mapping):
+            self.not_given.update(leaf for leaf in _leaves(field, value) if not self.given[leaf])
+        elif self.last_refused == field:  # it reached the queue, which refused it: counted there
+            self.last_refused = None
+        else:
+            self.not_given[field] += 1
+
+    def _enqueue(self, enqueue):
+        def counted(op, *args, **kwargs):
+            field = "/".join(op.path)
+            self.given[field] += 1
+            try:
+                return enqueue(op, *args, **kwargs)
+            except OSError as error:
+                self.refused[field] += 1
+                self.last_refused = field
+                self.error = self.error or error
+                raise
+
+        return counted
+
+    def unwritten(self, run) -> Counter:
+        """At the end: flush the run's queue, and if any write failed, {field: operations not on disk}."""
+        try:
+            run.wait(disk_only=True)
+        except Exception as error:  # only a write error matters here; another is the client's to report
+            if isinstance(error, OSError):
+                self.error = self.error or error
+        gone = self.folder is not None and not self.folder.is_dir()
+        if gone:  # the cause of whatever else failed too
+            self.error = FileNotFoundError(errno.ENOENT, "the run's data folder no longer exists", str(self.folder))
+        if self.error is None:
+            return Counter()
+        if not self.offline:
+            return self.refused + self.not_given
+        from ultralytics_neptune.offline import _read_operations
+
+        on_disk = Counter()
+        if self.folder.is_dir():
+            operations, _ = _read_operations(self.folder, [])
+            on_disk.update("/".join(op["path"]) for op in operations)
+        return (self.given - on_disk) + self.not_given
+
+    def message(self, run, describe) -> str | None:
+        """The closing warning (one line) when operations did not reach disk, else None; marks the fault reported."""
+        missing = self.unwritten(run)
+        if not missing:
+            return None
+        namespaces = Counter()
+        for field, count in missing.items():
+            namespaces[field.split("/")[0]] += count
+        listed = ", ".join(f"{name} {count}" for name, count in namespaces.most_common())
+        total = sum(missing.values())
+        counted = f"{total} operations" if self.offline else f"at least {total} operations"
+        self.reported = True
+        return f"{counted} were not written to disk, so this run lacks them ({listed}): {describe(self.error)}"
+
+    def is_reported(self, error: Exception) -> bool:
+        """Whether error is the write fault the closing warning already named."""
+        return (
+            self.reported
+            and isinstance(error, OSError)
+            and isinstance(self.error, OSError)
+            and error.errno == self.error.errno
+        )
+
+    def stop_quietly_at_exit(self, run) -> None:
+        """Stop the run at exit before the client's own handler does, without its traceback for this fault (the
+        client's handler then finds the run stopping and does nothing); any other error is raised as before."""
+
+        def stop() -> None:
+            try:
+                run.stop()
+            except OSError as error:
+                if not self.is_reported(error):
+                    raise
+
+        atexit.register(stop)
+
+
+def _leaves(field: str, value: Mapping):
+    """The fields the client writes for a dict: one per value it keeps (it drops None, lists, tuples, paths)."""
+    for key, item in value.items():
+        if isinstance(item, Mapping):
+            yield from _leaves(f"{field}/{key}", item)
+        elif isinstance(item, (str, int, float)):
+            yield f"{field}/{key}"
+
+
+def attach(run) -> WriteLedger | None:
+    """Count what run's client is given from now on; None for a client without a disk queue to watch."""
+    processor = getattr(run, "_op_processor", None)
+    enqueue = getattr(processor, "enqueue_operation", None)
+    if enqueue is None:
+        return None
+    try:
+        folder = Path(processor.data_path)
+    except Exception:  # a processor without a folder (debug mode)
+        folder = None
+    ledger = WriteLedger(folder, offline=getattr(run, "_mode", None) == "offline")  # Mode is a str enum
+    processor.enqueue_operation = ledger._enqueue(enqueue)
+    setattr(processor, _ATTRIBUTE, ledger)
+    return ledger
+
+
+def ledger_of(run) -> WriteLedger | None:
+    """The ledger attached to a run (or to the run a starting run became), if any."""
+    started = getattr(run, "_run", run)  # a run still starting holds the client's run once it exists
+    return getattr(getattr(started, "_op_processor", None), _ATTRIBUTE, None)
