@@ -34,7 +34,7 @@ CLOSING = re.compile(r"Neptune: (\d+) operations were not written to disk, so th
 ANSI = re.compile(r"\x1b\[")
 
 TRAININGS = """
-import os, sys
+import os, shutil, sys
 from pathlib import Path
 from ultralytics_neptune.synthetic import apply_offline_environment, make_detection_dataset
 
@@ -56,6 +56,8 @@ for data_folder in sys.argv[3:]:  # a clean training, then one whose data folder
         name="train", exist_ok=True,
     )
     print(f"=== save_dir {model.trainer.save_dir}", flush=True)
+    if data_folder != sys.argv[-1]:
+        shutil.rmtree(model.trainer.save_dir)  # the next training starts afresh in the same folder name
 """
 
 
