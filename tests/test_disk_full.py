@@ -153,7 +153,7 @@ def test_the_warnings_of_a_full_disk_are_few_short_and_plain(full_disk):
     assert neptune_warnings(full_disk["clean_output"]) == []
 
 
-def test_extended_mode_says_the_data_was_lost_not_only_that_the_run_did_not_stop_cleanly(full_disk):
+def test_the_warnings_say_the_data_was_lost_not_only_that_the_run_did_not_stop_cleanly(full_disk):
     assert "could not stop the Neptune run cleanly" not in full_disk["output"]
     assert "were not written to disk" in full_disk["output"]
 
