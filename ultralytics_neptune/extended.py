@@ -18,7 +18,7 @@ import sys
 import uuid
 from pathlib import Path
 
-from ultralytics_neptune.unwritten import ledger_of
+from ultralytics_neptune.unwritten import ledger_of, watch_writes
 
 RUN_STATE_FILE = "neptune_run.json"  # the run id and last steps, kept next to the weights for a resumed training
 #: init_run arguments extended mode passes unless the user gives them: progress bars would flood captured output
@@ -102,6 +102,7 @@ class ExtendedLogger:
         try:
             self.run[key].append(value=number, step=step)
         except Exception as e:
+            self._note_unwritten(key, e)
             self._skip(("append", type(e)), f"could not log {key} at step {step} ({self._describe(e)}); skipped")
             return
         self.state["last_steps"][key] = step
@@ -118,13 +119,16 @@ class ExtendedLogger:
         try:
             self.run[key].upload(self.parity._file(self.run, str(path)))
         except Exception as e:
+            self._note_unwritten(key, e)
             self._skip(("upload", type(e)), f"could not upload {path} to {key} ({self._describe(e)}); skipped")
 
     def _assign(self, key: str, value) -> None:
+        if isinstance(value, dict):
+            self.assigned.append((key, value))
         try:
             self.run[key] = value
         except Exception as e:
-            self.parity._note_unwritten(self.run, key, e, value)
+            self._note_unwritten(key, e)
             self._skip(("assign", key), f"could not set {key} ({self._describe(e)}); skipped")
 
     # run state, for a resumed training
@@ -191,12 +195,18 @@ class ExtendedLogger:
             lost = "; what it still held was not written to disk" if isinstance(e, OSError) else ""
             self._skip("stop", f"could not stop the Neptune run cleanly ({self._describe(e)}){lost}")
 
+    def _note_unwritten(self, key: str, error: Exception) -> None:
+        """Count an operation that failed before the client queued it, when it was a write fault."""
+        ledger = ledger_of(self.run)
+        if ledger:
+            ledger.note(key, error)
+
     def _report_unwritten(self) -> bool:
         """One warning with how many operations, and of which namespaces, did not reach disk when the client could
         not write (disk full, read-only, folder gone); whether it warned."""
         ledger = ledger_of(self.run)
         try:
-            message = ledger.message(self.run, self._describe) if ledger else None
+            message = ledger.message(self.run, self._describe, tuple(self.assigned)) if ledger else None
         except Exception as e:
             message = f"could not count the operations not written to disk ({self._describe(e)})"
         if message:
@@ -212,12 +222,13 @@ class ExtendedLogger:
                 return  # this training's run is open already: the event came twice
             self._stop(failed=False)  # a run left open by an earlier training that never ended
         self.problems = {}
+        self.assigned = []  # (field, dict) of this run's dict assignments, for counting what a write fault lost
         try:
             arguments = self._init_arguments(trainer)
         except Exception as e:
             self._skip("start", f"could not prepare the run ({self._describe(e)}); this training is not logged")
             return
-        self.run = self.last_start = self.parity._Starting(arguments, skip=self._skip)
+        self.run = self.last_start = self.parity._Starting(arguments, skip=self._skip, on_start=watch_writes)
         self.trainer_id = id(trainer)
         self._assign("Configuration/Hyperparameters", self.parity._hyperparameters(trainer.args))
         self._assign("Configuration/Versions", _versions())
@@ -286,7 +297,7 @@ class ExtendedLogger:
             self._upload(self.parity._weights_key(trainer), trainer.best)
         if not self._report_unwritten() and sum(self.problems.values()) > len(self.problems):
             total = sum(self.problems.values())
-            self.parity.LOGGER.warning(f"{self.parity.PREFIX}in all, {total} items were not logged (warnings above)")
+            self.parity.LOGGER.warning(f"{self.parity.PREFIX}in all, {total} problems while logging (warnings above)")
         self._save_run_state()
         self._stop(failed=False)
 

@@ -14,6 +14,7 @@ without that processor (a stand-in in tests) simply gets no ledger.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import errno
 from collections import Counter
 from collections.abc import Mapping
@@ -35,15 +36,12 @@ class WriteLedger:
         self.last_refused: str | None = None  # the field of the latest operation the queue refused
         self.reported = False
 
-    def note(self, field: str, error: Exception, value=None) -> None:
-        """An operation for field raised before it reached the client's queue (a figure's image file, say); for a
-        dict, the client assigns it leaf by leaf and stops at the first that raised: the leaves after it."""
+    def note(self, field: str, error: Exception) -> None:
+        """An operation for field raised before it reached the client's queue (a file the client writes first)."""
         if not isinstance(error, OSError):
             return
         self.error = self.error or error
-        if isinstance(value, Mapping):
-            self.not_given.update(leaf for leaf in _leaves(field, value) if not self.given[leaf])
-        elif self.last_refused == field:  # it reached the queue, which refused it: counted there
+        if self.last_refused == field:  # it reached the queue, which refused it: counted there
             self.last_refused = None
         else:
             self.not_given[field] += 1
@@ -62,8 +60,9 @@ class WriteLedger:
 
         return counted
 
-    def unwritten(self, run) -> Counter:
-        """At the end: flush the run's queue, and if any write failed, {field: operations not on disk}."""
+    def unwritten(self, run, assigned: tuple = ()) -> Counter:
+        """At the end: flush the run's queue, and if any write failed, {field: operations not on disk}. ``assigned``:
+        the (field, dict) assignments made, which the client writes leaf by leaf, giving up at the first that fails."""
         try:
             run.wait(disk_only=True)
         except Exception as error:  # only a write error matters here; another is the client's to report
@@ -74,6 +73,8 @@ class WriteLedger:
             self.error = FileNotFoundError(errno.ENOENT, "the run's data folder no longer exists", str(self.folder))
         if self.error is None:
             return Counter()
+        for field, value in assigned:
+            self.not_given.update(leaf for leaf in _leaves(field, value) if not self.given[leaf] + self.not_given[leaf])
         if not self.offline:
             return self.refused + self.not_given
         from ultralytics_neptune.offline import _read_operations
@@ -84,9 +85,9 @@ class WriteLedger:
             on_disk.update("/".join(op["path"]) for op in operations)
         return (self.given - on_disk) + self.not_given
 
-    def message(self, run, describe) -> str | None:
+    def message(self, run, describe, assigned: tuple = ()) -> str | None:
         """The closing warning (one line) when operations did not reach disk, else None; marks the fault reported."""
-        missing = self.unwritten(run)
+        missing = self.unwritten(run, assigned)
         if not missing:
             return None
         namespaces = Counter()
@@ -107,18 +108,23 @@ class WriteLedger:
             and error.errno == self.error.errno
         )
 
-    def stop_quietly_at_exit(self, run) -> None:
-        """Stop the run at exit before the client's own handler does, without its traceback for this fault (the
-        client's handler then finds the run stopping and does nothing); any other error is raised as before."""
 
-        def stop() -> None:
-            try:
-                run.stop()
-            except OSError as error:
-                if not self.is_reported(error):
-                    raise
+def quiet_exit_after_write_fault(module) -> None:
+    """Parity mode, after train end: when the drop-in module already warned about a write fault (an ``OSError``),
+    stop its run at exit without the client's traceback for that kind of fault; any other error is raised."""
+    faults = tuple(
+        kind[-1]
+        for kind in getattr(module, "_problems", {})
+        if isinstance(kind, tuple) and isinstance(kind[-1], type) and issubclass(kind[-1], OSError)
+    )
+    run = getattr(module, "run", None)
+    if faults and run is not None and hasattr(run, "stop"):
+        atexit.register(_stop_quietly, run, faults)
 
-        atexit.register(stop)
+
+def _stop_quietly(run, faults: tuple) -> None:
+    with contextlib.suppress(faults):
+        run.stop()
 
 
 def _leaves(field: str, value: Mapping):
@@ -144,6 +150,16 @@ def attach(run) -> WriteLedger | None:
     processor.enqueue_operation = ledger._enqueue(enqueue)
     setattr(processor, _ATTRIBUTE, ledger)
     return ledger
+
+
+def watch_writes(run) -> None:
+    """Attach a ledger to a run the client has just started; a client it cannot watch is logged to as before."""
+    try:
+        attach(run)
+    except Exception as error:  # never a reason not to log
+        from ultralytics.utils import LOGGER
+
+        LOGGER.info(f"Neptune: operations not written to disk will not be counted ({type(error).__name__}: {error})")
 
 
 def ledger_of(run) -> WriteLedger | None:

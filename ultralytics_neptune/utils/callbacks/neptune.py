@@ -139,7 +139,6 @@ def _log_plot(title: str, plot_path) -> None:
         run[f"Plots/{title}"].upload(figure)
         plt.close(figure)  # the client keeps the rendered image, not the figure (or renders it from the queue first)
     except Exception as e:
-        _note_unwritten(run, f"Plots/{title}", e)  # the client writes a figure's image before queueing it
         _skip(("upload", type(e)), f"could not upload the plot {plot_path} ({_describe(e)}); skipped")
 
 
@@ -215,8 +214,9 @@ class _Starting:
     """The run while the client is imported and ``init_run`` runs on another thread. Operations on it wait in order
     and go to the run once it exists; if the start fails they are dropped, and the warning says why."""
 
-    def __init__(self, arguments: dict, skip=None):
+    def __init__(self, arguments: dict, skip=None, on_start=None):
         self._skip = skip or _skip  # how a failed operation is reported: the owner's warnings and counts
+        self._on_start = on_start  # the owner's look at the client's run before what waited is written to it
         self._imported = threading.Event()
         self._lock = threading.Lock()
         self._queue = []  # (field, method, args, kwargs), in the order they were logged
@@ -265,7 +265,8 @@ class _Starting:
                     self._imported.set()
                 new_run = neptune.init_run(**arguments)
             _pass_on(caught)
-            _watch_writes(new_run)
+            if self._on_start:
+                self._on_start(new_run)
         except Exception as e:
             self.abandon()
             LOGGER.warning(f"{PREFIX}could not start a run ({_describe(e)}); training goes on without Neptune logging")
@@ -316,8 +317,6 @@ def _apply(started, key: str, method: str, args: tuple, kwargs: dict, skip) -> N
         else:
             getattr(started[key], method)(*args, **kwargs)
     except Exception as e:
-        if method == "assign":
-            _note_unwritten(started, key, e, args[0])
         skip((method, type(e)), f"could not {method} {key} ({_describe(e)}); skipped")
 
 
@@ -329,44 +328,6 @@ def _file(target, path: str):
     from neptune.types import File
 
     return File(path)
-
-
-def _watch_writes(started) -> None:
-    """Count what the client is given, so that a run it cannot write to disk is reported with what it lacks."""
-    try:
-        from ultralytics_neptune.unwritten import attach
-
-        attach(started)
-    except Exception as e:  # never a reason not to log
-        LOGGER.info(f"{PREFIX}operations not written to disk will not be counted ({_describe(e)})")
-
-
-def _unwritten_ledger(target):
-    """The ledger of a run's writes to disk, or None."""
-    from ultralytics_neptune.unwritten import ledger_of
-
-    return ledger_of(target)
-
-
-def _note_unwritten(target, key: str, error: Exception, value=None) -> None:
-    """Count an operation (a dict: its fields) that failed before the client queued it, when it was a write fault."""
-    ledger = _unwritten_ledger(target)
-    if ledger:
-        ledger.note(key, error, value)
-
-
-def _report_unwritten() -> bool:
-    """At train end, when the client could not write (disk full, read-only, folder gone): one warning with how many
-    operations, and of which namespaces, are not on disk, and no client traceback at exit for it. Whether it warned."""
-    ledger = _unwritten_ledger(run)
-    try:
-        message = ledger.message(run, _describe) if ledger else None
-    except Exception as e:
-        message = f"could not count the operations not written to disk ({_describe(e)})"
-    if message:
-        LOGGER.warning(f"{PREFIX}{message}")
-        ledger.stop_quietly_at_exit(run)
-    return bool(message)
 
 
 def _waited_for_start() -> bool:
@@ -416,10 +377,8 @@ def on_fit_epoch_end(trainer) -> None:
         try:
             from ultralytics.utils.torch_utils import model_info_for_loggers
 
-            model = model_info_for_loggers(trainer)
-            run["Configuration/Model"] = model
+            run["Configuration/Model"] = model_info_for_loggers(trainer)
         except Exception as e:
-            _note_unwritten(run, "Configuration/Model", e, locals().get("model"))
             _skip("model", f"could not log the model summary ({_describe(e)}); skipped")
     _log_scalars(getattr(trainer, "metrics", None) or {}, trainer.epoch + 1)
 
@@ -445,8 +404,8 @@ def on_train_end(trainer) -> None:
         _skip("best", "the trainer has no best weights path; weights were not uploaded")
     else:
         _upload(_weights_key(trainer), str(trainer.best))
-    if not _report_unwritten() and sum(_problems.values()) > len(_problems):
-        LOGGER.warning(f"{PREFIX}in all, {sum(_problems.values())} items were not logged (warnings above)")
+    if sum(_problems.values()) > len(_problems):
+        LOGGER.warning(f"{PREFIX}in all, {sum(_problems.values())} problems while logging (warnings above)")
 
 
 callbacks = (
