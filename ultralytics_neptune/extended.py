@@ -18,7 +18,7 @@ import sys
 import uuid
 from pathlib import Path
 
-from ultralytics_neptune.unwritten import ledger_of, watch_writes
+from ultralytics_neptune.unwritten import ledger_of, watch_writes, write_queue_to_disk
 
 RUN_STATE_FILE = "neptune_run.json"  # the run id and last steps, kept next to the weights for a resumed training
 #: init_run arguments extended mode passes unless the user gives them: progress bars would flood captured output
@@ -128,7 +128,8 @@ class ExtendedLogger:
         try:
             self.run[key] = value
         except Exception as e:
-            self._note_unwritten(key, e)
+            if not isinstance(value, dict):  # a dict's leaves that missed the queue are counted from self.assigned
+                self._note_unwritten(key, e)
             self._skip(("assign", key), f"could not set {key} ({self._describe(e)}); skipped")
 
     # run state, for a resumed training
@@ -239,7 +240,7 @@ class ExtendedLogger:
 
     def on_train_epoch_end(self, trainer) -> None:
         """Log the losses and learning rates; the mosaics after the second epoch."""
-        if not self.run:
+        if not self._logging():
             return
         step = trainer.epoch + 1
         try:
@@ -253,7 +254,7 @@ class ExtendedLogger:
 
     def on_fit_epoch_end(self, trainer) -> None:
         """Log the metrics, past the last step where the release repeated it; the model summary after epoch 1."""
-        if not self.run:
+        if not self._logging():
             return
         if trainer.epoch == 0:
             try:
@@ -266,23 +267,30 @@ class ExtendedLogger:
         self._save_run_state()
         self._make_durable()
 
+    def _logging(self) -> bool:
+        """Whether this training has a run to log to. Once the client's run exists, operations go to it directly
+        rather than through the proxy that held them while it started."""
+        if isinstance(self.run, self.parity._Starting) and self.run._run is not None:
+            self.run = self.run._run
+        return bool(self.run)
+
     def _make_durable(self) -> None:
         """Write what the client holds in memory to its disk queue: a training killed later loses at most the epoch in
         progress (offline, a write of the buffer; async, no wait for the server)."""
         try:
-            self.run.wait(disk_only=True)
+            write_queue_to_disk(self.run)
         except Exception as e:
             self._skip("flush", f"could not write the queued operations to disk ({self._describe(e)})")
 
     def on_val_end(self, validator) -> None:
         """Upload the validation label and prediction images."""
-        if self.run:
+        if self._logging():
             for name, path in self.parity._images(validator.save_dir, "val*.jpg").items():
                 self._upload(f"Validation/{name}", path)
 
     def on_train_end(self, trainer) -> None:
         """Upload every plot file and the best weights, then stop the run."""
-        if not self.run:
+        if not self._logging():
             return
         try:
             plots = self._plot_files(trainer)
