@@ -120,7 +120,7 @@ def test_failing_uploads_skip_only_the_uploads(train, neptune_fake, caplog, base
     } == fields(operations)
     messages = warnings_of(caplog)
     assert sum("OSError: disk full" in m for m in messages) == 1  # one warning for the kind of fault
-    assert f"in all, {fault.raised} items were not logged" in messages[-1]
+    assert f"in all, {fault.raised} problems while logging" in messages[-1]
 
 
 def test_one_failing_upload_loses_nothing_else(train, neptune_fake, caplog, baseline):

@@ -18,6 +18,8 @@ import sys
 import uuid
 from pathlib import Path
 
+from ultralytics_neptune.unwritten import ledger_of, watch_writes, write_queue_to_disk
+
 RUN_STATE_FILE = "neptune_run.json"  # the run id and last steps, kept next to the weights for a resumed training
 #: init_run arguments extended mode passes unless the user gives them: progress bars would flood captured output
 INIT_DEFAULTS = {"capture_stdout": False, "capture_stderr": False, "capture_hardware_metrics": True}
@@ -100,6 +102,7 @@ class ExtendedLogger:
         try:
             self.run[key].append(value=number, step=step)
         except Exception as e:
+            self._note_unwritten(key, e)
             self._skip(("append", type(e)), f"could not log {key} at step {step} ({self._describe(e)}); skipped")
             return
         self.state["last_steps"][key] = step
@@ -116,12 +119,17 @@ class ExtendedLogger:
         try:
             self.run[key].upload(self.parity._file(self.run, str(path)))
         except Exception as e:
+            self._note_unwritten(key, e)
             self._skip(("upload", type(e)), f"could not upload {path} to {key} ({self._describe(e)}); skipped")
 
     def _assign(self, key: str, value) -> None:
+        if isinstance(value, dict):
+            self.assigned.append((key, value))
         try:
             self.run[key] = value
         except Exception as e:
+            if not isinstance(value, dict):  # a dict's leaves that missed the queue are counted from self.assigned
+                self._note_unwritten(key, e)
             self._skip(("assign", key), f"could not set {key} ({self._describe(e)}); skipped")
 
     # run state, for a resumed training
@@ -182,7 +190,29 @@ class ExtendedLogger:
                 run["sys/failed"] = True
             run.stop(seconds=STOP_TIMEOUT)
         except Exception as e:
-            self._skip("stop", f"could not stop the Neptune run cleanly ({self._describe(e)})")
+            ledger = ledger_of(run)
+            if ledger and ledger.is_reported(e):
+                return  # the write fault the closing warning named: its last flush failed as well
+            lost = "; what it still held was not written to disk" if isinstance(e, OSError) else ""
+            self._skip("stop", f"could not stop the Neptune run cleanly ({self._describe(e)}){lost}")
+
+    def _note_unwritten(self, key: str, error: Exception) -> None:
+        """Count an operation that failed before the client queued it, when it was a write fault."""
+        ledger = ledger_of(self.run)
+        if ledger:
+            ledger.note(key, error)
+
+    def _report_unwritten(self) -> bool:
+        """One warning with how many operations, and of which namespaces, did not reach disk when the client could
+        not write (disk full, read-only, folder gone); whether it warned."""
+        ledger = ledger_of(self.run)
+        try:
+            message = ledger.message(self.run, self._describe, tuple(self.assigned)) if ledger else None
+        except Exception as e:
+            message = f"could not count the operations not written to disk ({self._describe(e)})"
+        if message:
+            self.parity.LOGGER.warning(f"{self.parity.PREFIX}{message}")
+        return bool(message)
 
     # events
 
@@ -193,12 +223,13 @@ class ExtendedLogger:
                 return  # this training's run is open already: the event came twice
             self._stop(failed=False)  # a run left open by an earlier training that never ended
         self.problems = {}
+        self.assigned = []  # (field, dict) of this run's dict assignments, for counting what a write fault lost
         try:
             arguments = self._init_arguments(trainer)
         except Exception as e:
             self._skip("start", f"could not prepare the run ({self._describe(e)}); this training is not logged")
             return
-        self.run = self.last_start = self.parity._Starting(arguments, skip=self._skip)
+        self.run = self.last_start = self.parity._Starting(arguments, skip=self._skip, on_start=watch_writes)
         self.trainer_id = id(trainer)
         self._assign("Configuration/Hyperparameters", self.parity._hyperparameters(trainer.args))
         self._assign("Configuration/Versions", _versions())
@@ -209,7 +240,7 @@ class ExtendedLogger:
 
     def on_train_epoch_end(self, trainer) -> None:
         """Log the losses and learning rates; the mosaics after the second epoch."""
-        if not self.run:
+        if not self._logging():
             return
         step = trainer.epoch + 1
         try:
@@ -223,7 +254,7 @@ class ExtendedLogger:
 
     def on_fit_epoch_end(self, trainer) -> None:
         """Log the metrics, past the last step where the release repeated it; the model summary after epoch 1."""
-        if not self.run:
+        if not self._logging():
             return
         if trainer.epoch == 0:
             try:
@@ -236,23 +267,30 @@ class ExtendedLogger:
         self._save_run_state()
         self._make_durable()
 
+    def _logging(self) -> bool:
+        """Whether this training has a run to log to. Once the client's run exists, operations go to it directly
+        rather than through the proxy that held them while it started."""
+        if isinstance(self.run, self.parity._Starting) and self.run._run is not None:
+            self.run = self.run._run
+        return bool(self.run)
+
     def _make_durable(self) -> None:
         """Write what the client holds in memory to its disk queue: a training killed later loses at most the epoch in
         progress (offline, a write of the buffer; async, no wait for the server)."""
         try:
-            self.run.wait(disk_only=True)
+            write_queue_to_disk(self.run)
         except Exception as e:
             self._skip("flush", f"could not write the queued operations to disk ({self._describe(e)})")
 
     def on_val_end(self, validator) -> None:
         """Upload the validation label and prediction images."""
-        if self.run:
+        if self._logging():
             for name, path in self.parity._images(validator.save_dir, "val*.jpg").items():
                 self._upload(f"Validation/{name}", path)
 
     def on_train_end(self, trainer) -> None:
         """Upload every plot file and the best weights, then stop the run."""
-        if not self.run:
+        if not self._logging():
             return
         try:
             plots = self._plot_files(trainer)
@@ -265,9 +303,9 @@ class ExtendedLogger:
             self._skip("best", "the trainer has no best weights path; weights were not uploaded")
         else:
             self._upload(self.parity._weights_key(trainer), trainer.best)
-        if sum(self.problems.values()) > len(self.problems):
+        if not self._report_unwritten() and sum(self.problems.values()) > len(self.problems):
             total = sum(self.problems.values())
-            self.parity.LOGGER.warning(f"{self.parity.PREFIX}in all, {total} items were not logged (warnings above)")
+            self.parity.LOGGER.warning(f"{self.parity.PREFIX}in all, {total} problems while logging (warnings above)")
         self._save_run_state()
         self._stop(failed=False)
 

@@ -97,6 +97,18 @@ def _starting_run(start, init_run_kwargs: dict):
     return on_pretrain_routine_start
 
 
+def _quiet_at_exit_after_write_faults(module):
+    """The drop-in module's train end, then no client traceback at exit for a write fault it already warned about."""
+
+    def on_train_end(trainer) -> None:
+        module.on_train_end(trainer)
+        from ultralytics_neptune.unwritten import quiet_exit_after_write_fault
+
+        quiet_exit_after_write_fault(module)
+
+    return on_train_end
+
+
 def check_init_run_kwargs(init_run_kwargs: dict) -> None:
     """Raise a clear error for keyword arguments that neptune.init_run would refuse."""
     unknown = sorted(set(init_run_kwargs) - INIT_RUN_ARGUMENTS)
@@ -145,6 +157,7 @@ def neptune_callbacks(extended: bool | None = None, **init_run_kwargs) -> dict:
     else:
         callbacks = event_callbacks(module, module)
         callbacks["on_pretrain_routine_start"] = functools.partial(module.on_pretrain_routine_start, **init_run_kwargs)
+        callbacks["on_train_end"] = _quiet_at_exit_after_write_faults(module)
     registered = {event: [callback] for event, callback in callbacks.items()}
     registered["on_pretrain_routine_start"] = [
         drop_builtin_neptune,

@@ -214,8 +214,9 @@ class _Starting:
     """The run while the client is imported and ``init_run`` runs on another thread. Operations on it wait in order
     and go to the run once it exists; if the start fails they are dropped, and the warning says why."""
 
-    def __init__(self, arguments: dict, skip=None):
+    def __init__(self, arguments: dict, skip=None, on_start=None):
         self._skip = skip or _skip  # how a failed operation is reported: the owner's warnings and counts
+        self._on_start = on_start  # the owner's look at the client's run before what waited is written to it
         self._imported = threading.Event()
         self._lock = threading.Lock()
         self._queue = []  # (field, method, args, kwargs), in the order they were logged
@@ -264,6 +265,8 @@ class _Starting:
                     self._imported.set()
                 new_run = neptune.init_run(**arguments)
             _pass_on(caught)
+            if self._on_start:
+                self._on_start(new_run)
         except Exception as e:
             self.abandon()
             LOGGER.warning(f"{PREFIX}could not start a run ({_describe(e)}); training goes on without Neptune logging")
@@ -402,7 +405,7 @@ def on_train_end(trainer) -> None:
     else:
         _upload(_weights_key(trainer), str(trainer.best))
     if sum(_problems.values()) > len(_problems):
-        LOGGER.warning(f"{PREFIX}in all, {sum(_problems.values())} items were not logged (warnings above)")
+        LOGGER.warning(f"{PREFIX}in all, {sum(_problems.values())} problems while logging (warnings above)")
 
 
 callbacks = (
