@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from contextlib import contextmanager
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -107,7 +107,7 @@ def _plot_registry(save_dir: Path, relative_paths: list) -> dict:
     return {save_dir / path: {"data": None, "timestamp": 0.0} for path in relative_paths}
 
 
-@lru_cache(maxsize=None)
+@cache
 def synthetic_png(width: int, height: int, channels: int, seed: int) -> bytes:
     """A deterministic PNG of the recorded size (see ``synthetic_png.banded_png``); each is made once per process
     (a few kilobytes, up to a second to encode), as the recordings of every release and task share most of them."""
