@@ -204,6 +204,7 @@ def test_the_rank_0_worker_gets_our_callbacks_once_and_logs(ddp_worker_script, e
     report = run_worker(ddp_worker_script, 0, environment, tmp_path)
     assert report["ours"] == {
         "on_pretrain_routine_start": 2,
+        "on_train_start": 1,
         "on_train_epoch_end": 1,
         "on_fit_epoch_end": 1,
         "on_val_end": 1,

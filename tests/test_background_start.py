@@ -170,3 +170,102 @@ def test_a_server_that_never_answers_costs_the_training_only_the_bounded_wait_at
     assert bound - 0.5 < report["train_end"] < bound + 3  # train end waited for the start, and no longer
     assert f"the run had not started after {bound} s" in result.stdout + result.stderr
     assert process_seconds < 90  # the start, still hanging, did not keep the process from ending
+
+
+def starting_threads() -> int:
+    return sum(thread.name == "neptune-start" for thread in threading.enumerate())
+
+
+@pytest.mark.parametrize("extended", [False, True], ids=["parity", "extended"])
+def test_the_client_starts_only_once_the_trainer_is_set_up(
+    extended, recording, neptune_replay, neptune_module, start_gate
+):
+    """Importing the client while the trainer sets up would slow the set-up: the thread starts at on_train_start."""
+    start_gate.hold()
+    before = starting_threads()
+    seen = {}
+
+    def at_first_epoch(trainer) -> None:
+        seen.setdefault("training", starting_threads() - before)
+        start_gate.release()
+
+    probes = {
+        "on_pretrain_routine_end": lambda trainer: seen.setdefault("set_up", starting_threads() - before),
+        "on_train_epoch_start": at_first_epoch,
+    }
+    neptune_replay(recording, [neptune_callbacks(extended=extended), probes])
+    assert seen == {"set_up": 0, "training": 1}
+
+
+FAILED_SET_UP = """
+import sys
+from ultralytics_neptune import neptune_callbacks
+from ultralytics_neptune.verification.recording import load_bundled
+from ultralytics_neptune.verification.replay import replay
+
+def fail(trainer):
+    raise RuntimeError("the dataset could not be read")
+
+quiet = dict(capture_stdout=False, capture_stderr=False, capture_hardware_metrics=False, source_files=[], git_ref=False)
+callbacks = [neptune_callbacks(mode="offline", **quiet), {"on_pretrain_routine_end": fail}]
+try:
+    replay(load_bundled("ultralytics-8.4.190"), callbacks, sys.argv[1])
+except RuntimeError as error:
+    print(f"training failed: {error}", flush=True)
+"""
+
+
+def test_a_training_that_fails_in_its_set_up_still_gets_its_run_at_exit_as_upstream_did(tmp_path):
+    import subprocess
+    import sys
+
+    from run_checks import outside_pytest
+
+    from ultralytics_neptune.offline import read_offline_runs
+
+    pytest.importorskip("neptune", reason="needs the real client")
+    result = subprocess.run(
+        [sys.executable, "-c", FAILED_SET_UP, str(tmp_path / "save_dir")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+        env={**outside_pytest(), "NEPTUNE_MODE": "offline"},
+    )
+    assert "training failed: the dataset could not be read" in result.stdout, result.stderr[-2000:]
+    (run,) = read_offline_runs(tmp_path / ".neptune")
+    fields = {"/".join(op["path"]) for op in run.trace.without_environment().operations}
+    assert "Configuration/Hyperparameters/epochs" in fields
+
+
+TRAINING_DRAWS = """
+import os, random, sys
+from ultralytics_neptune.utils.callbacks import neptune as module
+
+random.seed(0)
+expected = [random.random() for _ in range(3)]
+random.seed(0)
+run = module._import_client().init_run(mode="offline", capture_stdout=False, capture_stderr=False)
+print("same draws:", [random.random() for _ in range(3)] == expected, flush=True)
+run.stop()
+"""
+
+
+def test_starting_the_client_leaves_the_trainings_random_draws_as_they_were(tmp_path):
+    """The client draws from Python's global generator while it starts, on its own thread, amid the training's
+    augmentation draws: it gets a generator of its own, so a training logs the same losses as without Neptune."""
+    import subprocess
+    import sys
+
+    from run_checks import outside_pytest
+
+    pytest.importorskip("neptune", reason="needs the real client")
+    result = subprocess.run(
+        [sys.executable, "-c", TRAINING_DRAWS],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+        env=outside_pytest(),
+    )
+    assert "same draws: True" in result.stdout, result.stdout[-2000:] + result.stderr[-2000:]

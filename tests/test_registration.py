@@ -6,7 +6,14 @@ from ultralytics_neptune import add_neptune_callbacks
 from ultralytics_neptune.verification.replay import ReplayTrainer
 from ultralytics_neptune.verification.upstream import upstream_module_path
 
-EVENTS = ["on_pretrain_routine_start", "on_train_epoch_end", "on_fit_epoch_end", "on_val_end", "on_train_end"]
+EVENTS = [
+    "on_pretrain_routine_start",
+    "on_train_start",
+    "on_train_epoch_end",
+    "on_fit_epoch_end",
+    "on_val_end",
+    "on_train_end",
+]
 
 
 @pytest.fixture
@@ -36,6 +43,7 @@ def test_each_event_gets_one_callback(trainer):
     add_neptune_callbacks(trainer)
     assert {event: len(ours(trainer, event)) for event in EVENTS} == {
         "on_pretrain_routine_start": 2,  # the start of the run, and the removal of the built-in callback
+        "on_train_start": 1,
         "on_train_epoch_end": 1,
         "on_fit_epoch_end": 1,
         "on_val_end": 1,
@@ -46,7 +54,7 @@ def test_each_event_gets_one_callback(trainer):
 def test_registering_twice_adds_nothing_twice(trainer):
     add_neptune_callbacks(trainer)
     add_neptune_callbacks(trainer, mode="offline")
-    assert [len(ours(trainer, event)) for event in EVENTS] == [2, 1, 1, 1, 1]
+    assert [len(ours(trainer, event)) for event in EVENTS] == [2, 1, 1, 1, 1, 1]
 
 
 def test_the_last_registration_decides_the_init_run_arguments(trainer, neptune_fake, latest_recording, neptune_module):

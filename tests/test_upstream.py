@@ -32,7 +32,14 @@ INTEGRATIONS = "ultralytics/utils/callbacks/base.py"
 DOCS_PAGE = "docs/en/integrations/neptune.md"
 TEST_FILE = "tests/test_neptune.py"
 WRITTEN = {MODULE, SETTINGS, INTEGRATIONS, DOCS_PAGE, TEST_FILE}
-EVENTS = ["on_fit_epoch_end", "on_pretrain_routine_start", "on_train_end", "on_train_epoch_end", "on_val_end"]
+EVENTS = [
+    "on_fit_epoch_end",
+    "on_pretrain_routine_start",
+    "on_train_end",
+    "on_train_epoch_end",
+    "on_train_start",
+    "on_val_end",
+]
 
 BLOCK_OUR_PACKAGE = 'import sys; sys.modules["ultralytics_neptune"] = None  # a Python without our package\n'
 YOLO = BLOCK_OUR_PACKAGE + 'from ultralytics.cfg import entrypoint; sys.argv = ["yolo", *sys.argv[1:]]; entrypoint()'

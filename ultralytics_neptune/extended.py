@@ -235,8 +235,12 @@ class ExtendedLogger:
         self._assign("Configuration/Versions", _versions())
         if self.resumed:
             self._assign("sys/failed", False)  # the run an interrupted training marked failed goes on
-        self.run.start()
         self._save_run_state()
+
+    def on_train_start(self, trainer) -> None:
+        """Start the client on its thread now that the trainer is set up (what was logged waits for it, in order)."""
+        if isinstance(self.run, self.parity._Starting):
+            self.run.start()
 
     def on_train_epoch_end(self, trainer) -> None:
         """Log the losses and learning rates; the mosaics after the second epoch."""

@@ -65,8 +65,12 @@ def test_neptune_pretrain_routine_start(monkeypatch):
     """Test that a training starts a Neptune run named after it and logs its arguments, None as an empty string."""
     monkeypatch.setattr(neptune_callback, "run", None)  # restored after the test
     args = SimpleNamespace(project=None, name="train", task="detect", epochs=3, data="coco8.yaml", device="cpu")
+    trainer = SimpleNamespace(args=args)
     with mock.patch("neptune.init_run") as init_run:
-        neptune_callback.on_pretrain_routine_start(SimpleNamespace(args=args))
+        neptune_callback.on_pretrain_routine_start(trainer)
+        starting = neptune_callback.run  # the client starts on its own thread once the trainer is set up
+        neptune_callback.on_train_start(trainer)
+        assert starting.started(timeout=60) is init_run.return_value
     init_run.assert_called_once_with(project="Ultralytics", name="train", tags=["Ultralytics"])
     assert neptune_callback.run is init_run.return_value
     init_run.return_value.__setitem__.assert_called_once_with(

@@ -3,12 +3,14 @@
 A run gets the training arguments, the losses and learning rates of each epoch, the validation metrics, the model
 summary, the mosaics, the validation images, the result plots and the best weights. What changed between
 Ultralytics releases is the table ``ERAS``. The ``neptune`` client is imported, and the run started, on a thread of
-its own: the training does not wait for them, and what it logs meanwhile is sent, in order, once the run exists. A
-logging failure is a warning, never an error in the training.
+its own once the trainer is set up: the training does not wait for them, and what it logs meanwhile is sent, in
+order, once the run exists. A logging failure is a warning, never an error in the training.
 """
 
 import atexit
+import importlib
 import importlib.util
+import random
 import re
 import sys
 import threading
@@ -36,6 +38,11 @@ FIXED_PLOTS = (
     "PR_curve.png",
     "P_curve.png",
     "R_curve.png",
+)
+# modules of the ``neptune`` client that draw from Python's global random generator
+CLIENT_RANDOM_USERS = (
+    "neptune.internal.operation_processors.utils",
+    "neptune.common.websockets.reconnecting_websocket",
 )
 
 try:
@@ -186,13 +193,29 @@ def _import_client():
     finally:
         if blocked and sys.modules.get("rfc3987_syntax", False) is None:
             del sys.modules["rfc3987_syntax"]
+    _draw_privately(CLIENT_RANDOM_USERS)
     return neptune
+
+
+def _draw_privately(module_names: tuple) -> None:
+    """Give modules that draw from Python's global ``random`` generator one of their own. The client draws from it
+    (a run folder's key, reconnection delays) on the start thread, amid the training's augmentation draws: those
+    would change from run to run, and the training with them.
+    """
+    for name in module_names:
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        if getattr(module, "random", None) is random:
+            module.random = random.Random()
 
 
 def _pass_on(caught: list) -> None:
     """Pass on the warnings raised while the run started under their own names: the client points a warning at the
     first caller outside its package, ours, so its notices (no NVML library on a machine without a GPU) would read as
-    if this module raised them."""
+    if this module raised them.
+    """
     for warning in caught:
         if type(warning.message).__module__.split(".")[0] == "neptune":
             LOGGER.info(f"Neptune client: {str(warning.message).splitlines()[0]}")
@@ -212,7 +235,8 @@ class _Field:
 
 class _Starting:
     """The run while the client is imported and ``init_run`` runs on another thread. Operations on it wait in order
-    and go to the run once it exists; if the start fails they are dropped, and the warning says why."""
+    and go to the run once it exists; if the start fails they are dropped, and the warning says why.
+    """
 
     def __init__(self, arguments: dict, skip=None, on_start=None):
         self._skip = skip or _skip  # how a failed operation is reported: the owner's warnings and counts
@@ -224,20 +248,33 @@ class _Starting:
         self._failed = False
         # a daemon: a server that never answers must not keep the process from ending
         self._thread = threading.Thread(target=self._start, args=(arguments,), name="neptune-start", daemon=True)
+        self._launched = False
+        atexit.register(self._at_exit)
 
     def start(self) -> None:
-        """Start the client on its thread (after the first operations are queued and the run is in place)."""
+        """Start the client on its thread, once: when the trainer is set up, as importing the client would slow the
+        set-up's own work, or as soon as the run is waited for.
+        """
+        with self._lock:
+            if self._launched:
+                return
+            self._launched = True
         self._thread.start()
-        atexit.register(self._at_exit)
 
     def _at_exit(self) -> None:
         """At interpreter exit, give a start still in progress up to START_TIMEOUT seconds, so that a short process (a
-        DDP worker that only starts the run) still logs; a run that starts only now is stopped here, as the client's
-        own exit handler, registered by ``init_run``, comes too late to run."""
-        if self._thread.is_alive():
-            started = self.started(START_TIMEOUT)
-            if started is not None:
-                started.stop()
+        DDP worker that only starts the run, a training that failed in its set-up) still logs; a run that starts only
+        now is stopped here, as the client's own exit handler, registered by ``init_run``, comes too late to run.
+        """
+        if not self._launched:
+            if run is not self or self._failed:
+                return  # given up on, or not this module's run (an owner that starts its runs itself)
+            self.start()
+        elif not self._thread.is_alive():
+            return  # started before the exit: the client's own exit handler stops it
+        started = self.started(START_TIMEOUT)
+        if started is not None:
+            started.stop()
 
     def __bool__(self) -> bool:
         return not self._failed
@@ -292,6 +329,7 @@ class _Starting:
 
     def started(self, timeout: float):
         """The run once started (None if it failed, or is still starting after timeout seconds)."""
+        self.start()
         self._thread.join(timeout)
         return self._run
 
@@ -322,7 +360,8 @@ def _apply(started, key: str, method: str, args: tuple, kwargs: dict, skip) -> N
 
 def _file(target, path: str):
     """Return ``File(path)`` for an upload to target, a run or a run still starting. While the client is being
-    imported on the start thread, importing it here too could deadlock the two imports: wait for that one."""
+    imported on the start thread, importing it here too could deadlock the two imports: wait for that one.
+    """
     if isinstance(target, _Starting):
         target._imported.wait(START_TIMEOUT)
     from neptune.types import File
@@ -342,17 +381,24 @@ def _waited_for_start() -> bool:
 
 
 def on_pretrain_routine_start(trainer, **init_run_kwargs) -> None:
-    """Start a Neptune run (on another thread) and log the training arguments as hyperparameters.
+    """Begin a Neptune run (its client starts at on_train_start, on another thread) and log the training arguments.
 
     Args:
         trainer (BaseTrainer): The trainer about to train.
         **init_run_kwargs (Any): Arguments for ``neptune.init_run`` over the default project, name and tags.
     """
     global run
+    if isinstance(run, _Starting):
+        run.start()  # a run begun by an earlier start whose training never reached on_train_start
     _problems.clear()
     run = _Starting({**_run_arguments(trainer), **init_run_kwargs})
     run["Configuration/Hyperparameters"] = _hyperparameters(trainer.args)
-    run.start()
+
+
+def on_train_start(trainer) -> None:
+    """Start the client on its thread now that the trainer is set up (what was logged waits for it, in order)."""
+    if isinstance(run, _Starting):
+        run.start()
 
 
 def on_train_epoch_end(trainer) -> None:
@@ -411,6 +457,7 @@ def on_train_end(trainer) -> None:
 callbacks = (
     {
         "on_pretrain_routine_start": on_pretrain_routine_start,
+        "on_train_start": on_train_start,
         "on_train_epoch_end": on_train_epoch_end,
         "on_fit_epoch_end": on_fit_epoch_end,
         "on_val_end": on_val_end,
