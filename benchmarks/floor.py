@@ -151,7 +151,7 @@ class Floor:
 
     def _callback(self, event: str):
         def floor(_trainer) -> None:
-            if event == "on_pretrain_routine_start":
+            if self.run is None:  # the run starts with the first event at which ours called the client
                 self.run = self.neptune.init_run(**self.log.init_run)
             self.call(self._pending.pop(event))
 

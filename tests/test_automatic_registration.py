@@ -112,7 +112,7 @@ def test_with_the_switch_on_trainers_get_our_callbacks_once_and_nothing_else_doe
         environment,
         tmp_path,
     )
-    assert json.loads(counts) == [6, 0]  # five events, plus the removal of a built-in callback
+    assert json.loads(counts) == [7, 0]  # six events, plus the removal of a built-in callback
 
 
 # the yolo command line
@@ -233,9 +233,10 @@ def test_a_parent_about_to_launch_ddp_workers_starts_no_run(neptune_fake, neptun
     trainer = ReplayTrainer(tmp_path)
     trainer.args.project, trainer.args.name, trainer.args.device = None, "train", "0,1"
     start(trainer)
-    assert neptune_fake.runs == []
+    assert neptune_module.run is None and neptune_fake.runs == []
     trainer.args.device = "0"
     start(trainer)
+    assert neptune_module.run.started(60) is not None  # the client starts once waited for (or at on_train_start)
     assert len(neptune_fake.runs) == 1
 
 
