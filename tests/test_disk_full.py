@@ -11,6 +11,7 @@ without root.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
@@ -229,27 +230,33 @@ class Warnings(logging.Handler):
 
 
 @pytest.fixture
-def replayed(neptune_replay, tmp_path, monkeypatch):
-    """Replay a training in extended mode with the real client offline: (operations by field on disk, warnings)."""
+def replayed(neptune_replay, neptune_module, tmp_path, monkeypatch):
+    """Replay a training with the real client offline (extended mode unless told): (operations on disk, warnings)."""
     from ultralytics.utils import LOGGER
 
     recording = load_bundled("ultralytics-8.4.131")
     monkeypatch.setenv("NEPTUNE_MODE", "offline")
     monkeypatch.chdir(tmp_path)
+    left_open = []
 
-    def logged(folder: str, faults: dict | None = None) -> tuple:
+    def logged(folder: str, faults: dict | None = None, extended: bool = True) -> tuple:
         data_folder = tmp_path / folder
         monkeypatch.setenv("NEPTUNE_DATA_DIRECTORY", str(data_folder))
-        callbacks = neptune_callbacks(extended=True, source_files=[], git_ref=False, **QUIET)
+        callbacks = neptune_callbacks(extended=extended, source_files=[], git_ref=False, **QUIET)
         warnings = Warnings()
         LOGGER.addHandler(warnings)
         try:
             neptune_replay(recording, [faults or {}, callbacks])
         finally:
             LOGGER.removeHandler(warnings)
+        if not extended:  # parity leaves its run open, as upstream did; the client would stop it at exit
+            left_open.append(neptune_module.run)
         return operations_by_field(data_folder), warnings.messages
 
-    return logged
+    yield logged
+    for run in left_open:
+        with contextlib.suppress(OSError):
+            run.stop()
 
 
 def test_a_simulated_enospc_is_counted_as_the_operations_missing_from_the_queue(replayed, monkeypatch):
@@ -289,3 +296,17 @@ def test_a_data_folder_removed_during_training_is_counted_and_named(replayed):
     assert "the run's data folder no longer exists" in cause
     given_by_us = sum(n for field, n in clean.items() if not field.startswith(("sys/", "source_code/")))
     assert given_by_us <= count <= sum(clean.values())
+
+
+def test_in_parity_mode_a_removed_data_folder_is_one_warning_for_the_plots_and_the_training_completes(replayed):
+    import shutil
+
+    def remove(trainer):
+        if trainer.epoch == 1:
+            shutil.rmtree(Path(os.environ["NEPTUNE_DATA_DIRECTORY"]) / "offline")
+
+    faulty, messages = replayed("removed", {"on_fit_epoch_end": remove}, extended=False)
+    assert faulty == Counter()  # nothing of the run is left
+    ours = [message for message in messages if "Neptune: " in message]
+    assert len(ours) == 2 and "FileNotFoundError" in ours[0] and "could not upload the plot" in ours[0]
+    assert "problems while logging" in ours[1] and not any(ANSI.search(message) for message in ours)
