@@ -9,6 +9,15 @@ from ultralytics_neptune.offline import OfflineRun
 from ultralytics_neptune.releases import parse_version
 
 EPOCHS = 3
+#: the events the drop-in module logs at, in the order a training fires them
+EVENTS = [
+    "on_pretrain_routine_start",
+    "on_train_start",
+    "on_train_epoch_end",
+    "on_fit_epoch_end",
+    "on_val_end",
+    "on_train_end",
+]
 
 
 def outside_pytest() -> dict:

@@ -7,17 +7,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from run_checks import EVENTS
 
 from ultralytics_neptune.registration import events
 
-EVENTS = [
-    "on_pretrain_routine_start",
-    "on_train_start",
-    "on_train_epoch_end",
-    "on_fit_epoch_end",
-    "on_val_end",
-    "on_train_end",
-]
 STANDARD_LIBRARY = set(sys.stdlib_module_names)
 
 

@@ -1,19 +1,11 @@
 """add_neptune_callbacks: what it adds, what it refuses, and that a training starts exactly one run."""
 
 import pytest
+from run_checks import EVENTS
 
 from ultralytics_neptune import add_neptune_callbacks
 from ultralytics_neptune.verification.replay import ReplayTrainer
 from ultralytics_neptune.verification.upstream import upstream_module_path
-
-EVENTS = [
-    "on_pretrain_routine_start",
-    "on_train_start",
-    "on_train_epoch_end",
-    "on_fit_epoch_end",
-    "on_val_end",
-    "on_train_end",
-]
 
 
 @pytest.fixture
