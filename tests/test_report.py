@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -18,6 +19,7 @@ import select
 import shutil
 import subprocess
 import sys
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 from unittest import mock
@@ -237,33 +239,41 @@ class Chromium:
     def __init__(self, executable: str, profile: Path, timeout: float = 60):
         to_browser, self._to_browser = os.pipe()
         self._from_browser, from_browser = os.pipe()
-
-        def on_fds_3_and_4():
-            read, write = os.dup(to_browser), os.dup(from_browser)
-            os.dup2(read, 3)
-            os.dup2(write, 4)
-
+        # Bash puts the pipe ends on 3 and 4 (dash cannot name descriptors above 9): a preexec_fn could deadlock
+        # the fork of this process, whose training threads are still alive. Ends numbered 10 and up stay intact.
+        child_read, child_write = (fcntl.fcntl(end, fcntl.F_DUPFD_CLOEXEC, 10) for end in (to_browser, from_browser))
+        for end in (to_browser, from_browser):
+            os.close(end)
         arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run"]
         self.process = subprocess.Popen(
-            [executable, *arguments, "--remote-debugging-pipe", f"--user-data-dir={profile}", "about:blank"],
-            pass_fds=(3, 4),
-            preexec_fn=on_fds_3_and_4,
+            [
+                "bash",
+                "-c",
+                f'exec "$@" 3<&{child_read} 4>&{child_write} {child_read}<&- {child_write}>&-',
+                "chromium",
+                executable,
+                *arguments,
+                "--remote-debugging-pipe",
+                f"--user-data-dir={profile}",
+                "about:blank",
+            ],
+            pass_fds=(child_read, child_write),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        os.close(to_browser)
-        os.close(from_browser)
+        os.close(child_read)
+        os.close(child_write)
         self.timeout, self.events, self._buffer, self._id, self.session = timeout, [], b"", 0, None
         target = self.call("Target.createTarget", url="about:blank")["targetId"]
         self.session = self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
         for domain in ("Page", "Runtime", "Network", "Log"):
             self.call(f"{domain}.enable")
 
-    def _message(self) -> dict:
+    def _message(self, deadline: float) -> dict:
         while b"\0" not in self._buffer:
-            if not select.select([self._from_browser], [], [], self.timeout)[0]:
-                raise TimeoutError(f"Chromium sent nothing for {self.timeout} s")
+            if not select.select([self._from_browser], [], [], max(0.0, deadline - time.monotonic()))[0]:
+                raise TimeoutError(f"Chromium did not answer within {self.timeout} s")
             chunk = os.read(self._from_browser, 1 << 20)
             if not chunk:
                 raise EOFError("Chromium closed the DevTools pipe")
@@ -277,8 +287,9 @@ class Chromium:
         if self.session:
             message["sessionId"] = self.session
         os.write(self._to_browser, json.dumps(message).encode() + b"\0")
+        deadline = time.monotonic() + self.timeout
         while True:
-            reply = self._message()
+            reply = self._message(deadline)
             if reply.get("id") == self._id:
                 if "error" in reply:
                     raise RuntimeError(f"{method}: {reply['error']}")
@@ -287,8 +298,9 @@ class Chromium:
 
     def load(self, url: str) -> None:
         self.call("Page.navigate", url=url)
+        deadline = time.monotonic() + self.timeout
         while not any(event.get("method") == "Page.loadEventFired" for event in self.events):
-            self.events.append(self._message())
+            self.events.append(self._message(deadline))
 
     def evaluate(self, expression: str):
         result = self.call("Runtime.evaluate", expression=expression, awaitPromise=True, returnByValue=True)
