@@ -26,6 +26,9 @@ PARITY, EXTENDED, UPSTREAM, FLOOR = "ours (parity)", "ours (extended)", "upstrea
 PEERS = ("TensorBoard", "MLflow", "W&B")
 TARGET_UPSTREAM, TARGET_FLOOR, TARGET_STARTUP = 1.05, 1.2, 0.020
 TARGET_HOOK = 0.002  # seconds the start-up hook may add to any interpreter start
+TARGET_FIRST_BATCH = 0.15  # seconds a whole training's first batch may come later with Neptune on
+TARGET_EXTENDED_SHARE = 0.10  # extended mode's cost as a share of the same training without Neptune
+TARGET_HELD = 50 * 2**20  # bytes a whole training may still hold after train end, over the same training without it
 TIMES, DASH = "\u00d7", "\u2013"  # the multiplication sign and the en dash of the tables
 NOT_AVAILABLE = "not available"
 
@@ -355,6 +358,46 @@ def other_targets(results: Results) -> list:
         lines.append(_row([target, str(figures), "met" if figures == 0 else "**missed**"]))
     else:
         lines.append(_row([target, "extended mode not available", "—"]))
+    return lines + training_targets(results)
+
+
+def _status(met: bool) -> str:
+    return "met" if met else "**missed**"
+
+
+def training_targets(results: Results) -> list:
+    """Rows: what switching Neptune on may cost a whole real training, and extended mode's epoch against parity's."""
+    from benchmarks.training import median_difference, median_of
+
+    lines = []
+    epoch = results.real.ratio(EXTENDED, PARITY, "per_epoch")
+    if epoch is not None:
+        target = "ordinary epoch, 100-epoch replay, real client: extended ÷ parity at most 1"
+        lines.append(_row([target, ratio_cell(epoch), verdict(epoch, 1.0)]))
+    off = results.training.get("off", [])
+    modes = [mode for mode in ("parity", "extended") if results.training.get(mode)]
+    if not off:
+        return lines
+    for mode in modes:
+        samples = results.training[mode]
+        name = TRAINING_NAMES[mode]
+        first = median_difference(samples, off, "first_batch")
+        target = f"{name}: first batch at most {TARGET_FIRST_BATCH:+.2f} s after the training's without Neptune"
+        lines.append(_row([target, f"{first:+.2f} s", _status(first <= TARGET_FIRST_BATCH)]))
+        held = median_difference(samples, off, "end_rss")
+        target = f"{name}: RSS after train end within {megabytes(TARGET_HELD)} of the training's without Neptune"
+        lines.append(_row([target, f"{held / 2**20:+,.0f} MB", _status(held <= TARGET_HELD)]))
+        figures = max(sample["figures"] for sample in samples)
+        lines.append(_row([f"{name}: figures open after train end: 0", str(figures), _status(figures == 0)]))
+    if "extended" in modes:
+        share = median_difference(results.training["extended"], off, "total") / median_of(off, "total")
+        target = f"{TRAINING_NAMES['extended']}: whole training costs under {TARGET_EXTENDED_SHARE:.0%} more"
+        lines.append(_row([target, f"{share:+.1%}", _status(share < TARGET_EXTENDED_SHARE)]))
+    if "parity" in modes and results.training.get("upstream"):
+        ours = median_difference(results.training["parity"], off, "total")
+        theirs = median_difference(results.training["upstream"], off, "total")
+        target = f"{TRAINING_NAMES['parity']}: whole training costs at most what upstream 8.4.131's callback did"
+        lines.append(_row([target, f"{ours:+.2f} s against {theirs:+.2f} s", _status(ours <= theirs)]))
     return lines
 
 

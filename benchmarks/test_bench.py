@@ -16,7 +16,8 @@ import pytest
 
 from benchmarks.contestants import FloorContestant, MLflow, Ours, TensorBoard, Upstream, WandB, extended_available
 from benchmarks.floor import record_calls
-from benchmarks.harness import replay_once
+from benchmarks.harness import Measurements, replay_once
+from benchmarks.report import Results, training_targets
 from benchmarks.scenario import BenchTrainer, load_scenario, set_peer_model
 
 EPOCHS = 6
@@ -132,3 +133,38 @@ def test_event_cost(benchmark, key, event, scenario, calls, workdir, fake):
 
         contestant.finish()
         plt.close("all")
+
+
+def training_results(**costs) -> Results:
+    """Results holding only whole trainings: two rounds, each mode costing what costs gives it over ``off``."""
+    base = {"total": 20.0, "first_batch": 10.0, "end_rss": 1_000 * 2**20, "figures": 0}
+    training = {"off": [dict(base), dict(base)]}
+    for mode, extra in costs.items():
+        training[mode] = [{**base, **{key: base[key] + value for key, value in extra.items()}} for _ in range(2)]
+    return Results(0, "", 0, True, Measurements(), Measurements(), None, {}, {}, [], training=training)
+
+
+def target_row(results: Results, starting: str) -> str:
+    return next(line for line in training_targets(results) if line.startswith(f"| {starting}"))
+
+
+def test_a_first_batch_later_than_the_target_is_reported_missed():
+    results = training_results(parity={"first_batch": 0.2}, extended={"first_batch": 0.1})
+    assert target_row(results, "ours (parity): first batch").endswith("| +0.20 s | **missed** |")
+    assert target_row(results, "ours (extended): first batch").endswith("| +0.10 s | met |")
+
+
+def test_extended_mode_costing_a_tenth_of_the_training_is_reported_missed():
+    results = training_results(extended={"total": 2.0})
+    assert target_row(results, "ours (extended): whole training").endswith("| +10.0% | **missed** |")
+
+
+def test_parity_mode_costing_more_than_upstream_is_reported_missed():
+    results = training_results(parity={"total": 3.0}, upstream={"total": 2.5})
+    assert target_row(results, "ours (parity): whole training").endswith("| +3.00 s against +2.50 s | **missed** |")
+
+
+def test_memory_held_after_the_run_and_open_figures_are_targets():
+    results = training_results(parity={"end_rss": 60 * 2**20, "figures": 1})
+    assert target_row(results, "ours (parity): RSS after").endswith("| +60 MB | **missed** |")
+    assert target_row(results, "ours (parity): figures open").endswith("| 1 | **missed** |")

@@ -71,6 +71,7 @@ class ExtendedLogger:
         self._state_handle: int | None = None  # the state file, open while the run is
         self._state_length = 0
         self.state: dict = {"last_steps": {}}
+        self._fields: dict = {}  # field -> the run's handler of it
         self.resumed = False
         self.last_start = None  # the latest run started (its start may have failed), for a caller to ask after
         self.problems: dict = {}  # kind of problem -> items not logged because of it, in this run
@@ -100,12 +101,19 @@ class ExtendedLogger:
                 return
             step = last + 1
         try:
-            self.run[key].append(value=number, step=step)
+            self._field(key).append(value=number, step=step)
         except Exception as e:
             self._note_unwritten(key, e)
             self._skip(("append", type(e)), f"could not log {key} at step {step} ({self._describe(e)}); skipped")
             return
         self.state["last_steps"][key] = step
+
+    def _field(self, key: str):
+        """The run's handler of a field, kept for the run: series are appended to every epoch."""
+        handler = self._fields.get(key)
+        if handler is None:
+            handler = self._fields[key] = self.run[key]
+        return handler
 
     def _log_scalars(self, scalars: dict, step: int, bump: bool = False) -> None:
         for key, value in scalars.items():
@@ -222,7 +230,7 @@ class ExtendedLogger:
             if self.trainer_id == id(trainer):
                 return  # this training's run is open already: the event came twice
             self._stop(failed=False)  # a run left open by an earlier training that never ended
-        self.problems = {}
+        self.problems, self._fields = {}, {}
         self.assigned = []  # (field, dict) of this run's dict assignments, for counting what a write fault lost
         try:
             arguments = self._init_arguments(trainer)
@@ -275,7 +283,7 @@ class ExtendedLogger:
         """Whether this training has a run to log to. Once the client's run exists, operations go to it directly
         rather than through the proxy that held them while it started."""
         if isinstance(self.run, self.parity._Starting) and self.run._run is not None:
-            self.run = self.run._run
+            self.run, self._fields = self.run._run, {}
         return bool(self.run)
 
     def _make_durable(self) -> None:
