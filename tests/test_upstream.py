@@ -428,6 +428,13 @@ def test_the_module_is_ours_under_ultralytics_header(patched_tree):
     assert (patched_tree / MODULE).read_text("utf-8") == HEADER + ours
 
 
+def test_the_test_file_is_ours_under_ultralytics_header(patched_tree):
+    from ultralytics_neptune.upstream.contribution import TEMPLATES
+
+    ours = (TEMPLATES / "test_neptune.py").read_text("utf-8")
+    assert (patched_tree / TEST_FILE).read_text("utf-8") == HEADER + ours
+
+
 def test_the_settings_key_is_off_by_default_and_follows_mlflow(patched_tree):
     lines = (patched_tree / SETTINGS).read_text("utf-8").splitlines()
     mlflow = next(i for i, line in enumerate(lines) if line.strip().startswith('"mlflow":'))

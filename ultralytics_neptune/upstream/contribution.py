@@ -91,7 +91,11 @@ def plan(root: Path | str) -> list[Change]:
 
 def module_source() -> str:
     """Return our drop-in module as Ultralytics would hold it: the installed file under Ultralytics' header."""
-    source = _decode(Path(importlib.util.find_spec(OUR_MODULE).origin).read_bytes())
+    return _under_header(_decode(Path(importlib.util.find_spec(OUR_MODULE).origin).read_bytes()))
+
+
+def _under_header(source: str) -> str:
+    """A Python file of ours as a module of Ultralytics' tree: under the header every one of its modules carries."""
     return source if source.startswith(HEADER) else HEADER + source
 
 
@@ -183,6 +187,8 @@ def _with_neptune_in_docstring(text: str) -> str:
 def _template_change(root: Path, path: str, template: str) -> Change:
     """The change that puts a template at path: a new file, or a rewrite of the one there."""
     new = _decode((TEMPLATES / template).read_bytes())
+    if template.endswith(".py"):
+        new = _under_header(new)
     return Change(path, _decode((root / path).read_bytes()) if (root / path).is_file() else None, new)
 
 
