@@ -334,6 +334,10 @@ def event_targets(results: Results) -> list:
     return lines
 
 
+def _status(met: bool) -> str:
+    return "met" if met else "**missed**"
+
+
 def other_targets(results: Results) -> list:
     """Rows: the import and registration target, and the figures left open by extended mode."""
     lines = [_row(["target", "measured", "status"]), _row(["---"] * 3)]
@@ -341,28 +345,24 @@ def other_targets(results: Results) -> list:
     if yolo:
         total = _summary([r["import"] + r["register"] for r in yolo])
         imported = any(r["neptune_imported"] for r in yolo)
-        status = "met" if total.high < TARGET_STARTUP and not imported else "**missed**"
+        status = _status(total.high < TARGET_STARTUP and not imported)
         measured = f"{time_cell(total)}; `neptune` imported: {'yes' if imported else 'no'}"
         lines.append(_row(["import + registration under 20 ms, no `neptune` import", measured, status]))
     hook = results.startup.get("hook_off", [])
     target = "start-up hook under 2 ms in an unrelated `python -c pass` (switch off)"
     if hook and all(r["hook"] is not None for r in hook):
         cost = _summary([r["hook"] for r in hook])
-        lines.append(_row([target, time_cell(cost), "met" if cost.high < TARGET_HOOK else "**missed**"]))
+        lines.append(_row([target, time_cell(cost), _status(cost.high < TARGET_HOOK)]))
     else:
         lines.append(_row([target, "hook not installed here (editable install)", "—"]))
     extended = results.memory.get("extended")
     target = "figures left open after a run, extended mode: 0"
     if extended:
         figures = max(r["figures_open"] for r in extended)
-        lines.append(_row([target, str(figures), "met" if figures == 0 else "**missed**"]))
+        lines.append(_row([target, str(figures), _status(figures == 0)]))
     else:
         lines.append(_row([target, "extended mode not available", "—"]))
     return lines + training_targets(results)
-
-
-def _status(met: bool) -> str:
-    return "met" if met else "**missed**"
 
 
 def training_targets(results: Results) -> list:
