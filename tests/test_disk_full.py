@@ -14,10 +14,13 @@ from __future__ import annotations
 import contextlib
 import errno
 import logging
+import multiprocessing
 import os
 import re
+import shutil
 import subprocess
 import sys
+import threading
 from collections import Counter
 from pathlib import Path
 
@@ -256,7 +259,28 @@ def replayed(neptune_replay, neptune_module, tmp_path, monkeypatch):
     yield logged
     for run in left_open:
         with contextlib.suppress(OSError):
-            run.stop()
+            neptune_module._stop(run)
+
+
+def remove_the_data_folder(trainer):
+    """At the second epoch's end, the client's data folder is gone."""
+    if trainer.epoch == 1:
+        shutil.rmtree(Path(os.environ["NEPTUNE_DATA_DIRECTORY"]) / "offline")
+
+
+def forks_within(seconds: float) -> bool:
+    """Whether this process forks a worker (as a dataloader does) within seconds: the client holds every fork of the
+    process while one of its runs is stopping."""
+
+    def fork_a_worker():
+        worker = multiprocessing.get_context("fork").Process(target=int)
+        worker.start()
+        worker.join()
+
+    forking = threading.Thread(target=fork_a_worker, daemon=True)
+    forking.start()
+    forking.join(seconds)
+    return not forking.is_alive()
 
 
 def test_a_simulated_enospc_is_counted_as_the_operations_missing_from_the_queue(replayed, monkeypatch):
@@ -282,14 +306,8 @@ def test_a_simulated_enospc_is_counted_as_the_operations_missing_from_the_queue(
 
 
 def test_a_data_folder_removed_during_training_is_counted_and_named(replayed):
-    import shutil
-
-    def remove(trainer):
-        if trainer.epoch == 1:
-            shutil.rmtree(Path(os.environ["NEPTUNE_DATA_DIRECTORY"]) / "offline")
-
     clean, _ = replayed("clean")
-    faulty, messages = replayed("removed", {"on_fit_epoch_end": remove})
+    faulty, messages = replayed("removed", {"on_fit_epoch_end": remove_the_data_folder})
     assert faulty == Counter()  # nothing of the run is left
     (warning,) = closing_warnings("\n".join(messages))
     count, _, cause = parse(warning)
@@ -299,14 +317,21 @@ def test_a_data_folder_removed_during_training_is_counted_and_named(replayed):
 
 
 def test_in_parity_mode_a_removed_data_folder_is_one_warning_for_the_plots_and_the_training_completes(replayed):
-    import shutil
-
-    def remove(trainer):
-        if trainer.epoch == 1:
-            shutil.rmtree(Path(os.environ["NEPTUNE_DATA_DIRECTORY"]) / "offline")
-
-    faulty, messages = replayed("removed", {"on_fit_epoch_end": remove}, extended=False)
+    faulty, messages = replayed("removed", {"on_fit_epoch_end": remove_the_data_folder}, extended=False)
     assert faulty == Counter()  # nothing of the run is left
     ours = [message for message in messages if "Neptune: " in message]
     assert len(ours) == 2 and "FileNotFoundError" in ours[0] and "could not upload the plot" in ours[0]
     assert "problems while logging" in ours[1] and not any(ANSI.search(message) for message in ours)
+
+
+def test_the_process_still_forks_workers_after_extended_mode_could_not_stop_its_run(replayed):
+    """The client's stop fails part-way on a folder that is gone; later dataloader workers must still start."""
+    replayed("removed", {"on_fit_epoch_end": remove_the_data_folder})
+    assert forks_within(30)
+
+
+def test_the_process_still_forks_workers_after_a_parity_run_could_not_stop(replayed, neptune_module):
+    replayed("removed", {"on_fit_epoch_end": remove_the_data_folder}, extended=False)
+    with pytest.raises(OSError):
+        neptune_module._stop(neptune_module.run)
+    assert forks_within(30)

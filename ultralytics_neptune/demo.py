@@ -37,7 +37,7 @@ def _run_started(model) -> bool:
             return start is not None and start.started(0) is not None
     if parity_module.run is None:
         return False
-    parity_module.run.stop()
+    parity_module._stop(parity_module.run)
     return True
 
 

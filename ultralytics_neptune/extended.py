@@ -196,7 +196,7 @@ class ExtendedLogger:
         try:
             if failed:
                 run["sys/failed"] = True
-            run.stop(seconds=STOP_TIMEOUT)
+            self.parity._stop(run, seconds=STOP_TIMEOUT)
         except Exception as e:
             ledger = ledger_of(run)
             if ledger and ledger.is_reported(e):

@@ -119,12 +119,12 @@ def quiet_exit_after_write_fault(module) -> None:
     )
     run = getattr(module, "run", None)
     if faults and run is not None and hasattr(run, "stop"):
-        atexit.register(_stop_quietly, run, faults)
+        atexit.register(_stop_quietly, module, run, faults)
 
 
-def _stop_quietly(run, faults: tuple) -> None:
+def _stop_quietly(module, run, faults: tuple) -> None:
     with contextlib.suppress(faults):
-        run.stop()
+        module._stop(run)
 
 
 def _leaves(field: str, value: Mapping):

@@ -223,6 +223,21 @@ def _pass_on(caught: list) -> None:
             warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
 
 
+def _stop(started, seconds=None) -> None:
+    """Stop a started run. A client whose stop fails part-way (a full disk) is left "stopping", and until that ends it
+    holds every fork of the process (dataloader workers, subprocesses): end it before the error goes on.
+    """
+    try:
+        started.stop(seconds=seconds)
+    except BaseException:
+        state, forking = getattr(started, "_state", None), getattr(started, "_forking_cond", None)
+        if getattr(state, "name", None) == "STOPPING" and forking is not None:
+            with forking:
+                started._state = type(state).STOPPED
+                forking.notify_all()
+        raise
+
+
 class _Field:
     """A field of a run that is still starting: its operations wait in the run's queue."""
 
@@ -274,7 +289,7 @@ class _Starting:
             return  # started before the exit: the client's own exit handler stops it
         started = self.started(START_TIMEOUT)
         if started is not None:
-            started.stop()
+            _stop(started)
 
     def __bool__(self) -> bool:
         return not self._failed
@@ -310,7 +325,7 @@ class _Starting:
             return
         with self._lock:
             if self._failed:  # given up on while it started: nothing was promised to it
-                new_run.stop()
+                _stop(new_run)
                 return
             for operation in self._queue:
                 _apply(new_run, *operation, self._skip)
@@ -344,7 +359,7 @@ class _Starting:
         if started is None:
             self.abandon()
         else:
-            started.stop(seconds=seconds)
+            _stop(started, seconds=seconds)
 
 
 def _apply(started, key: str, method: str, args: tuple, kwargs: dict, skip) -> None:
