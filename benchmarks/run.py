@@ -1,6 +1,6 @@
 """Run the whole benchmark suite and write benchmarks/RESULTS.md.
 
-    python -m benchmarks.run [--epochs 100] [--rounds-real 6] [--quick] [--out FILE]
+    python -m benchmarks.run [--epochs 100] [--rounds-real 10] [--quick] [--out FILE]
 
 Needs the ``bench`` extra and Ultralytics 8.4.131 (the last release with the upstream Neptune callback, so that it
 runs live in the same process as ours): ``tox -e bench`` installs exactly that.
@@ -25,11 +25,11 @@ def parse_args(argv: list | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=100, help="epochs of the replayed training (default 100)")
     parser.add_argument("--rounds-fake", type=int, default=8, help="interleaved rounds with the fake client")
-    parser.add_argument("--rounds-real", type=int, default=6, help="interleaved rounds with the real client and peers")
+    parser.add_argument("--rounds-real", type=int, default=10, help="interleaved rounds with the real client and peers")
     parser.add_argument("--rounds-plots", type=int, default=4, help="rounds of the train-end plot comparison")
     parser.add_argument("--rounds-startup", type=int, default=6, help="fresh processes per import probe")
     parser.add_argument("--rounds-memory", type=int, default=1, help="fresh processes per contestant for memory")
-    parser.add_argument("--rounds-training", type=int, default=5, help="rounds of whole real trainings (4 modes)")
+    parser.add_argument("--rounds-training", type=int, default=8, help="rounds of whole real trainings (4 modes)")
     parser.add_argument("--quick", action="store_true", help="a fast smoke run: 10 epochs, 2 rounds of everything")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"where to write (default {DEFAULT_OUT})")
     parser.add_argument("--workdir", type=Path, help="scratch folder (default: a new temporary one, removed after)")

@@ -17,7 +17,7 @@ import pytest
 from benchmarks.contestants import FloorContestant, MLflow, Ours, TensorBoard, Upstream, WandB, extended_available
 from benchmarks.floor import record_calls
 from benchmarks.harness import Measurements, replay_once
-from benchmarks.report import Results, training_targets
+from benchmarks.report import DASH, Results, training_targets
 from benchmarks.scenario import BenchTrainer, load_scenario, set_peer_model
 
 EPOCHS = 6
@@ -136,11 +136,16 @@ def test_event_cost(benchmark, key, event, scenario, calls, workdir, fake):
 
 
 def training_results(**costs) -> Results:
-    """Results holding only whole trainings: two rounds, each mode costing what costs gives it over ``off``."""
-    base = {"total": 20.0, "first_batch": 10.0, "end_rss": 1_000 * 2**20, "figures": 0}
-    training = {"off": [dict(base), dict(base)]}
+    """Results holding only whole trainings, two rounds unless told: each mode costs what costs gives it over ``off``
+    (one number for every round, or a list with one per round)."""
+    base = {"total": 20.0, "cpu": 30.0, "first_batch": 10.0, "end_rss": 1_000 * 2**20, "figures": 0}
+    rounds = max((len(v) for extra in costs.values() for v in extra.values() if isinstance(v, list)), default=2)
+    training = {"off": [dict(base) for _ in range(rounds)]}
     for mode, extra in costs.items():
-        training[mode] = [{**base, **{key: base[key] + value for key, value in extra.items()}} for _ in range(2)]
+        per_round = {key: value if isinstance(value, list) else [value] * rounds for key, value in extra.items()}
+        training[mode] = [
+            {**base, **{key: base[key] + values[index] for key, values in per_round.items()}} for index in range(rounds)
+        ]
     return Results(0, "", 0, True, Measurements(), Measurements(), None, {}, {}, [], training=training)
 
 
@@ -150,18 +155,29 @@ def target_row(results: Results, starting: str) -> str:
 
 def test_a_first_batch_later_than_the_target_is_reported_missed():
     results = training_results(parity={"first_batch": 0.2}, extended={"first_batch": 0.1})
-    assert target_row(results, "ours (parity): first batch").endswith("| +0.20 s | **missed** |")
-    assert target_row(results, "ours (extended): first batch").endswith("| +0.10 s | met |")
+    assert target_row(results, "ours (parity): first batch").endswith(f"| +0.20 s (+0.20{DASH}+0.20) | **missed** |")
+    assert target_row(results, "ours (extended): first batch").endswith(f"| +0.10 s (+0.10{DASH}+0.10) | met |")
 
 
-def test_extended_mode_costing_a_tenth_of_the_training_is_reported_missed():
-    results = training_results(extended={"total": 2.0})
-    assert target_row(results, "ours (extended): whole training").endswith("| +10.0% | **missed** |")
+def test_extended_mode_costing_more_than_a_tenth_of_the_training_is_reported_missed():
+    results = training_results(extended={"total": 2.4, "cpu": 3.0})
+    row = target_row(results, "ours (extended): whole training")
+    assert row.endswith(f"| +12.0% (+12.0%{DASH}+12.0%); CPU time +10.0% (+10.0%{DASH}+10.0%) | **missed** |")
+
+
+def test_a_cost_whose_rounds_straddle_the_target_is_reported_within_noise():
+    results = training_results(extended={"total": [0.4, 1.0, 3.0, 3.6]})
+    assert target_row(results, "ours (extended): whole training").endswith("| within noise |")
 
 
 def test_parity_mode_costing_more_than_upstream_is_reported_missed():
     results = training_results(parity={"total": 3.0}, upstream={"total": 2.5})
     assert target_row(results, "ours (parity): whole training").endswith("| +3.00 s against +2.50 s | **missed** |")
+
+
+def test_parity_mode_costing_less_than_upstream_in_every_round_is_reported_met():
+    results = training_results(parity={"total": [2.0, 2.2, 2.1]}, upstream={"total": [2.5, 2.6, 2.4]})
+    assert target_row(results, "ours (parity): whole training").endswith("| met |")
 
 
 def test_memory_held_after_the_run_and_open_figures_are_targets():

@@ -4,7 +4,8 @@ Each sample is a real tiny training (yolov8n.yaml, 3 epochs at 64 px on the synt
 client offline) in a fresh process, so imports count as they do for a user. Modes: ``off`` (no Neptune), ``parity``
 and ``extended`` (ours, registered in Python), ``upstream`` (Ultralytics 8.4.131's own callback, switched on by its
 setting). Rounds take the modes in a rotating order; the report gives medians over rounds, and each mode's cost as
-the median of its per-round difference from ``off``.
+its per-round differences from ``off`` (median and quartiles). Wall time is what a user waits; CPU time (every thread
+of the process) is what the training and its logging consumed, and varies less on a shared machine.
 
 Run one sample as ``python -m benchmarks.training MODE WORKDIR``; it prints one JSON line.
 """
@@ -46,15 +47,17 @@ def sample(mode: str, workdir: Path) -> dict:
     from ultralytics import YOLO
 
     model = YOLO("yolov8n.yaml")
+    client_start: list = []
     if mode in ("parity", "extended"):
         from ultralytics_neptune import add_neptune_callbacks
 
         add_neptune_callbacks(model, extended=mode == "extended")
+        _time_client_start(client_start)
     first_batch: list = []
     model.add_callback("on_train_batch_start", lambda trainer: first_batch or first_batch.append(time.perf_counter()))
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     model.train(data=str(data), **TRAINING)
-    ended = time.perf_counter()
+    ended, cpu_ended = time.perf_counter(), time.process_time()
     import gc
 
     import matplotlib.pyplot as plt
@@ -63,11 +66,29 @@ def sample(mode: str, workdir: Path) -> dict:
     return {
         "mode": mode,
         "total": ended - started,
+        "cpu": cpu_ended - cpu_started,
         "first_batch": first_batch[0] - started,
+        "client_start": client_start[0] if client_start else None,
         "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
         "end_rss": _rss(),
         "figures": len(plt.get_fignums()),
     }
+
+
+def _time_client_start(spent: list) -> None:
+    """Have the CPU time of our start thread (the client's import and ``init_run``) appended to spent."""
+    from ultralytics_neptune.utils.callbacks import neptune as module
+
+    start = module._Starting._start
+
+    def timed(starting, arguments):
+        began = time.thread_time()
+        try:
+            start(starting, arguments)
+        finally:
+            spent.append(time.thread_time() - began)
+
+    module._Starting._start = timed
 
 
 def measure(rounds: int, workdir: Path, root: Path, log=print) -> dict:
@@ -92,9 +113,19 @@ def median_of(samples: list, key: str) -> float:
     return statistics.median(sample[key] for sample in samples)
 
 
+def differences(samples: list, baseline: list, key: str) -> list:
+    """Per round: this mode's value minus the baseline's (``off``) in the same round."""
+    return [mine[key] - base[key] for mine, base in zip(samples, baseline) if key in mine and key in base]
+
+
+def shares(samples: list, baseline: list, key: str) -> list:
+    """Per round: this mode's cost as a share of the baseline's value in the same round."""
+    return [(mine[key] - base[key]) / base[key] for mine, base in zip(samples, baseline) if base.get(key)]
+
+
 def median_difference(samples: list, baseline: list, key: str) -> float:
     """The median over rounds of (this mode - off) in the same round."""
-    return statistics.median(mine[key] - base[key] for mine, base in zip(samples, baseline))
+    return statistics.median(differences(samples, baseline, key))
 
 
 if __name__ == "__main__":

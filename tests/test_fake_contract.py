@@ -67,6 +67,10 @@ def append(path, value, **kwargs):
     return lambda run, File, files: run[path].append(value, **kwargs)
 
 
+def extend(path, values, **kwargs):
+    return lambda run, File, files: run[path].extend(values, **kwargs)
+
+
 def assign(path, value):
     def call(run, File, files):
         run[path] = value
@@ -120,6 +124,40 @@ def test_numpy_and_torch_scalars_are_logged_as_floats(tmp_path, monkeypatch):
         assign("g", np.float64(0.125)),
     ]
     assert_same_behaviour(script, tmp_path, monkeypatch)
+
+
+def test_extending_by_one_value_is_the_operation_appending_it_makes(tmp_path, monkeypatch):
+    script = [
+        append("m", 1.5, step=1),
+        extend("m", [2.5], steps=[2]),
+        extend("n", [0.5], steps=[1]),
+        append("n", 1, step=2),
+    ]
+    offline_run = assert_same_behaviour(script, tmp_path, monkeypatch)
+    assert offline_run.series()["m"] == [(1, 1.5), (2, 2.5)]
+
+
+def test_extending_by_several_values_is_one_operation(tmp_path, monkeypatch):
+    script = [extend("m", [1.0, 2.0, 3.0], steps=[1, 2, 3]), extend("notes", ["a", "b"], steps=[1, 2])]
+    offline_run = assert_same_behaviour(script, tmp_path, monkeypatch)
+    assert [len(op["values"]) for op in offline_run.trace.operations if op["path"] == ["m"]] == [3]
+
+
+def test_extend_needs_a_collection_and_one_step_per_value(tmp_path, monkeypatch):
+    script = [
+        extend("m", 1.0, steps=[1]),
+        extend("m", [1.0, 2.0], steps=[1]),
+        extend("m", [1.0], steps=[1], timestamps=[1.0, 2.0]),
+        extend("m", [1.0], steps=["1"]),
+        extend("m", [1.0], steps=[1]),
+    ]
+    assert_same_behaviour(script, tmp_path, monkeypatch)
+
+
+def test_extend_drops_python_float_nan_and_inf_as_append_does(tmp_path, monkeypatch):
+    script = [extend("m", [1.0, float("nan"), math.inf, 2.0], steps=[1, 2, 3, 4]), extend("m", [math.nan], steps=[5])]
+    offline_run = assert_same_behaviour(script, tmp_path, monkeypatch)
+    assert offline_run.series()["m"] == [(1, 1.0), (4, 2.0)]
 
 
 def test_strings_are_string_series_when_appended_and_strings_when_assigned(tmp_path, monkeypatch):

@@ -31,7 +31,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
-TEST_COMMAND = 'python3 -m pip install "tox>=4.4" && python3 -m tox -m ci'
+TEST_COMMAND = 'python3 -m pip install "tox>=4.4" && python3 -m tox -m ci -p 2'
 SHORTER = {"python3 -m tox -e demo": "python3 -m tox -e demo -- --epochs 1"}
 KEPT_VARIABLES = ("LANG", "LC_ALL", "TERM", "TMPDIR", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS")
 BLOCK_TIMEOUT = 1800  # seconds; the first install of torch takes about 75 s, the demo's environment a few minutes

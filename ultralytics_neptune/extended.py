@@ -101,7 +101,8 @@ class ExtendedLogger:
                 return
             step = last + 1
         try:
-            self._field(key).append(value=number, step=step)
+            # the operation append makes, without append's checks and conversions of a value already checked here
+            self._field(key).extend([number], steps=[step])
         except Exception as e:
             self._note_unwritten(key, e)
             self._skip(("append", type(e)), f"could not log {key} at step {step} ({self._describe(e)}); skipped")

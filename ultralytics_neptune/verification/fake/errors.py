@@ -11,6 +11,7 @@ __all__ = [
     "NeptuneMissingProjectNameException",
     "NeptuneUnsupportedType",
     "NeptuneUnsupportedValue",
+    "NeptuneUserApiInputException",
     "TypeDoesNotSupportAttributeException",
 ]
 
@@ -25,6 +26,10 @@ class MetadataInconsistency(NeptuneException):
 
 class TypeDoesNotSupportAttributeException(NeptuneException, AttributeError):
     """A method called on a field of a type that does not have it (e.g. append on an Integer)."""
+
+
+class NeptuneUserApiInputException(NeptuneException):
+    """Arguments that do not fit together, e.g. a different number of steps than of values in ``extend``."""
 
 
 class InactiveRunException(NeptuneException):

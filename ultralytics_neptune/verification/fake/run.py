@@ -19,6 +19,7 @@ from ultralytics_neptune.verification.fake.errors import (
     MetadataInconsistency,
     NeptuneUnsupportedType,
     NeptuneUnsupportedValue,
+    NeptuneUserApiInputException,
     TypeDoesNotSupportAttributeException,
 )
 
@@ -121,6 +122,15 @@ class Handler:
         _verify_type("step", step, (int, float, type(None)))
         _verify_type("timestamp", timestamp, (int, float, type(None)))
         self._run._append(_parse_path(self._path), value, step)
+
+    def extend(self, values, *, steps=None, timestamps=None, wait: bool = False) -> None:
+        """Append several values to a series in one operation; steps and timestamps, if given, one per value."""
+        if not isinstance(values, (Mapping, list, set, tuple)):
+            raise NeptuneUserApiInputException("Values must be a collection or namespace leafs must be collections")
+        for name, given in (("steps", steps), ("timestamps", timestamps)):
+            if given is not None and not isinstance(values, Mapping) and len(given) != len(values):
+                raise NeptuneUserApiInputException(f"Number of {name} must be equal to the number of values")
+        self._run._extend(_parse_path(self._path), values, steps)
 
     def log(self, value, *, step=None, timestamp=None, wait: bool = False) -> None:
         """Deprecated alias of append, kept by the 1.x client."""
@@ -274,6 +284,36 @@ class Run:
             self._record("LogStrings", path, values=[{"value": str(value), "step": step}])
         else:
             raise TypeDoesNotSupportAttributeException(f"{existing} field at '{'/'.join(path)}' has no append")
+
+    def _extend(self, path: tuple, values, steps) -> None:
+        self._check_active()
+        if not isinstance(values, (list, tuple)) or not values or path in self._namespaces:
+            raise NotImplementedError("the fake client models extend of a non-empty list or tuple to a series only")
+        existing = self._fields.get(path)
+        if existing is None:
+            if isinstance(values[0], str):
+                existing = "StringSeries"
+            elif _is_float_like(values[0]):
+                existing = "FloatSeries"
+            else:
+                raise NotImplementedError(f"the fake client does not model extend of {type(values[0]).__name__}")
+            self._define(path, existing)
+        if existing not in SERIES_TYPES or not all(
+            isinstance(value, str) if existing == "StringSeries" else _is_float_like(value) for value in values
+        ):
+            raise NotImplementedError(f"the fake client does not model extend of these values to a {existing}")
+        if steps is not None:
+            _verify_type("steps", steps, (list, set, tuple))
+            for step in steps:
+                _verify_type("elements of collection 'steps'", step, (float, int))
+        points = []
+        for value, step in zip(values, steps if steps is not None else [None] * len(values)):
+            if existing == "FloatSeries" and _is_unsupported_float(value):
+                self._warn(NeptuneUnsupportedValue, f"A value you're trying to log (`{value}`) will be skipped")
+                continue
+            points.append({"value": str(value) if existing == "StringSeries" else float(value), "step": step})
+        if points:
+            self._record("LogStrings" if existing == "StringSeries" else "LogFloats", path, values=points)
 
     def _upload(self, path: tuple, file: File) -> None:
         self._check_active()
