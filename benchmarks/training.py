@@ -120,7 +120,9 @@ def differences(samples: list, baseline: list, key: str) -> list:
 
 def shares(samples: list, baseline: list, key: str) -> list:
     """Per round: this mode's cost as a share of the baseline's value in the same round."""
-    return [(mine[key] - base[key]) / base[key] for mine, base in zip(samples, baseline) if base.get(key)]
+    return [
+        (mine[key] - base[key]) / base[key] for mine, base in zip(samples, baseline) if key in mine and base.get(key)
+    ]
 
 
 def median_difference(samples: list, baseline: list, key: str) -> float:
