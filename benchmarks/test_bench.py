@@ -137,14 +137,20 @@ def test_event_cost(benchmark, key, event, scenario, calls, workdir, fake):
 
 def training_results(**costs) -> Results:
     """Results holding only whole trainings, two rounds unless told: each mode costs what costs gives it over ``off``
-    (one number for every round, or a list with one per round)."""
-    base = {"total": 20.0, "cpu": 30.0, "first_batch": 10.0, "end_rss": 1_000 * 2**20, "figures": 0}
+    (one number for every round, or a list with one per round; None: the sample lacks that value)."""
+    base = {"total": 20.0, "cpu": 30.0, "first_batch": 10.0, "end_rss": 1_000 * 2**20, "end_rss_trimmed": 900 * 2**20}
+    base["figures"] = 0
+
+    def measured(key: str, cost):
+        return None if cost is None else base[key] + cost
+
     rounds = max((len(v) for extra in costs.values() for v in extra.values() if isinstance(v, list)), default=2)
     training = {"off": [dict(base) for _ in range(rounds)]}
     for mode, extra in costs.items():
         per_round = {key: value if isinstance(value, list) else [value] * rounds for key, value in extra.items()}
         training[mode] = [
-            {**base, **{key: base[key] + values[index] for key, values in per_round.items()}} for index in range(rounds)
+            {**base, **{key: measured(key, values[index]) for key, values in per_round.items()}}
+            for index in range(rounds)
         ]
     return Results(0, "", 0, True, Measurements(), Measurements(), None, {}, {}, [], training=training)
 
@@ -182,5 +188,24 @@ def test_parity_mode_costing_less_than_upstream_in_every_round_is_reported_met()
 
 def test_memory_held_after_the_run_and_open_figures_are_targets():
     results = training_results(parity={"end_rss": 60 * 2**20, "figures": 1})
-    assert target_row(results, "ours (parity): RSS after").endswith("| +60 MB | **missed** |")
+    assert target_row(results, "ours (parity): RSS after").endswith(
+        f"| +60 MB (+60{DASH}+60); heap trimmed +0 MB (+0{DASH}+0) | **missed** |"
+    )
     assert target_row(results, "ours (parity): figures open").endswith("| 1 | **missed** |")
+
+
+def test_memory_held_in_every_round_within_the_target_is_reported_met():
+    results = training_results(extended={"end_rss": [20 * 2**20, 30 * 2**20, 40 * 2**20]})
+    assert target_row(results, "ours (extended): RSS after").endswith("| met |")
+
+
+def test_memory_held_straddling_the_target_across_rounds_is_reported_within_noise():
+    held = [mb * 2**20 for mb in (25, 35, 62, 70)]
+    results = training_results(parity={"end_rss": held, "end_rss_trimmed": [33 * 2**20] * 4})
+    row = target_row(results, "ours (parity): RSS after")
+    assert row.endswith(f"| +48 MB (+32{DASH}+64); heap trimmed +33 MB (+33{DASH}+33) | within noise |")
+
+
+def test_memory_held_is_judged_without_the_trimmed_heap_where_a_sample_lacks_it():
+    results = training_results(parity={"end_rss": 10 * 2**20, "end_rss_trimmed": [None, None]})
+    assert target_row(results, "ours (parity): RSS after").endswith(f"| +10 MB (+10{DASH}+10) | met |")

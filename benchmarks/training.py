@@ -12,6 +12,7 @@ Run one sample as ``python -m benchmarks.training MODE WORKDIR``; it prints one 
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import resource
@@ -29,6 +30,18 @@ TRAINING = {"epochs": 3, "imgsz": 64, "batch": 4, "workers": 0, "device": "cpu",
 def _rss() -> int:
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * PAGE
+
+
+def _trimmed_rss() -> int | None:
+    """RSS once the C allocator has handed its free memory back (glibc ``malloc_trim``): what is still live. After a
+    large temporary (a decoded plot) glibc keeps up to twice its mmap threshold free for reuse, an amount that
+    differs from run to run. None where the C library is not glibc."""
+    try:
+        trim = ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+    trim(0)
+    return _rss()
 
 
 def sample(mode: str, workdir: Path) -> dict:
@@ -63,6 +76,7 @@ def sample(mode: str, workdir: Path) -> dict:
     import matplotlib.pyplot as plt
 
     gc.collect()
+    end_rss = _rss()
     return {
         "mode": mode,
         "total": ended - started,
@@ -70,7 +84,8 @@ def sample(mode: str, workdir: Path) -> dict:
         "first_batch": first_batch[0] - started,
         "client_start": client_start[0] if client_start else None,
         "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
-        "end_rss": _rss(),
+        "end_rss": end_rss,
+        "end_rss_trimmed": _trimmed_rss(),
         "figures": len(plt.get_fignums()),
     }
 
@@ -114,14 +129,18 @@ def median_of(samples: list, key: str) -> float:
 
 
 def differences(samples: list, baseline: list, key: str) -> list:
-    """Per round: this mode's value minus the baseline's (``off``) in the same round."""
-    return [mine[key] - base[key] for mine, base in zip(samples, baseline) if key in mine and key in base]
+    """Per round: this mode's value minus the baseline's (``off``) in the same round, where both have one."""
+    return [
+        mine[key] - base[key] for mine, base in zip(samples, baseline) if None not in (mine.get(key), base.get(key))
+    ]
 
 
 def shares(samples: list, baseline: list, key: str) -> list:
     """Per round: this mode's cost as a share of the baseline's value in the same round."""
     return [
-        (mine[key] - base[key]) / base[key] for mine, base in zip(samples, baseline) if key in mine and base.get(key)
+        (mine[key] - base[key]) / base[key]
+        for mine, base in zip(samples, baseline)
+        if mine.get(key) is not None and base.get(key)
     ]
 
 
