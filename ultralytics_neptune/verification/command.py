@@ -60,14 +60,12 @@ def describe_era(version: str) -> str:
 
     Trainer behaviour (which plots exist, the final evaluation's step) comes with each recording, not the release.
     """
-    from ultralytics_neptune.registration import parity_module
-    from ultralytics_neptune.releases import has_upstream_module
+    from ultralytics_neptune.releases import era_of, has_upstream_module
 
-    module = parity_module()
-    _, default_name, plot_source = module._era(module._release(version))
-    plots = "fixed plot list" if plot_source == "fixed" else "trainer plots"
+    era = era_of(version)
+    plots = "fixed plot list" if era.plots == "fixed" else "trainer plots"
     upstream = "" if has_upstream_module(version) else ", no upstream module"
-    return f'"{default_name}", {plots}{upstream}'
+    return f'"{era.default_name}", {plots}{upstream}'
 
 
 def _run_check(check: Check, compare) -> Check:
