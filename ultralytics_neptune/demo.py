@@ -26,19 +26,15 @@ def _print(text: str = "") -> None:
 
 
 def _run_started(model) -> bool:
-    """Whether our callbacks started a Neptune run for this model's training; parity mode's is stopped here (it
-    stays open after training, as upstream's did; extended mode stopped its own at train end)."""
+    """Whether our callbacks started a Neptune run for this model's training (both modes stop it when it ends)."""
+    from ultralytics_neptune.composed import ParityLogger
     from ultralytics_neptune.extended import ExtendedLogger
-    from ultralytics_neptune.utils.callbacks import neptune as parity_module
 
     for callback in model.callbacks["on_train_end"]:
-        if isinstance(getattr(callback, "__self__", None), ExtendedLogger):
+        if isinstance(getattr(callback, "__self__", None), (ParityLogger, ExtendedLogger)):
             start = callback.__self__.last_start
-            return start is not None and start.started(0) is not None
-    if parity_module.run is None:
-        return False
-    parity_module._stop(parity_module.run)
-    return True
+            return start is not None and start.run is not None
+    return False
 
 
 def run_demo(

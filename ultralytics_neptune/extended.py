@@ -1,5 +1,9 @@
 """Extended mode: everything parity mode logs, with upstream's defects fixed, kept in one object per registration.
 
+Every operation of parity mode still happens, by construction: each event first runs the contributed module's own
+event, loaded for this registration with a client that records what it would log (``RecordingClient``); those
+operations are then sent through extended mode's checks, and its own additions follow.
+
 What it changes, each a strict addition to parity mode's operations (see the README's table): plots uploaded as
 their files (full resolution, no figure left open, every plot image of the run including those the release's list
 missed); the project from ``project=``, else ``NEPTUNE_PROJECT``, never the local runs folder; steps of a field that
@@ -15,9 +19,13 @@ import math
 import os
 import platform
 import sys
+import types
 import uuid
 from pathlib import Path
 
+from ultralytics_neptune.composed import as_era_sees_it, installed_release, load_module
+from ultralytics_neptune.releases import era_of
+from ultralytics_neptune.starting import PendingFile, StartingRun, client_file, describe, stop_client_run
 from ultralytics_neptune.unwritten import ledger_of, watch_writes, write_queue_to_disk
 
 RUN_STATE_FILE = "neptune_run.json"  # the run id and last steps, kept next to the weights for a resumed training
@@ -51,19 +59,69 @@ def _unreadable(path: Path) -> str | None:
     return None
 
 
+class _Recorded:
+    """A field of the recording run: what the module logs to it is kept, in order, for extended mode to send."""
+
+    def __init__(self, operations: list, key: str):
+        self._operations, self._key = operations, key
+
+    def append(self, value=None, step=None, **kwargs) -> None:
+        self._operations.append(("append", self._key, value, step))
+
+    def upload(self, value, **kwargs) -> None:
+        self._operations.append(("upload", self._key, value, None))
+
+
+class RecordingRun:
+    """The run the contributed module logs to in extended mode: it records every operation; truthy while extended
+    mode has a run of its own."""
+
+    def __init__(self, logger: ExtendedLogger, arguments: dict):
+        self._logger = logger
+        self.arguments = arguments  # the module's init_run arguments
+        self.operations: list = []
+
+    def __bool__(self) -> bool:
+        return bool(self._logger.run)
+
+    def __getitem__(self, key: str) -> _Recorded:
+        return _Recorded(self.operations, key)
+
+    def __setitem__(self, key: str, value) -> None:
+        self.operations.append(("assign", key, value, None))
+
+    def stop(self, seconds=None) -> None:
+        """The module's stop at teardown: extended mode stops its own run itself."""
+
+
+class RecordingClient:
+    """The ``neptune`` the contributed module imports in extended mode: ``init_run`` returns a ``RecordingRun``."""
+
+    __version__ = "ultralytics-neptune"
+
+    def __init__(self, logger: ExtendedLogger):
+        self.logger = logger
+        self.types = types.SimpleNamespace(File=PendingFile)
+        self.last_run: RecordingRun | None = None
+
+    def init_run(self, **arguments) -> RecordingRun:
+        self.last_run = RecordingRun(self.logger, arguments)
+        return self.last_run
+
+
 class ExtendedLogger:
     """The callbacks of one registration in extended mode: its run, its state and its warnings live here.
 
     Args:
-        parity: The drop-in module whose helpers decide what is logged (default: the installed one); parity replays
-            pass a copy that behaves as another Ultralytics release.
+        release: The Ultralytics release whose callback parity is taken from (default: the installed one).
         **init_run_kwargs: Arguments for ``neptune.init_run`` over extended mode's own.
     """
 
-    def __init__(self, parity=None, **init_run_kwargs):
-        if parity is None:
-            from ultralytics_neptune.utils.callbacks import neptune as parity
-        self.parity = parity
+    def __init__(self, release: str | None = None, **init_run_kwargs):
+        self.era = era_of(release or installed_release())
+        self.client = RecordingClient(self)
+        self.module = load_module(self.client)
+        self.module._log_plot = self._record_plot  # a plot is uploaded as its file, not re-drawn
         self.init_run_kwargs = init_run_kwargs
         self.run = None
         self.trainer_id = None
@@ -75,17 +133,39 @@ class ExtendedLogger:
         self.resumed = False
         self.last_start = None  # the latest run started (its start may have failed), for a caller to ask after
         self.problems: dict = {}  # kind of problem -> items not logged because of it, in this run
+        self.assigned: list = []  # (field, dict) of this run's dict assignments, for counting what a write fault lost
+        self._uploaded_plots: set = set()  # the plots the module uploaded at train end
+
+    def callbacks(self) -> dict:
+        """{event: callback} as registration adds them."""
+        return {
+            "on_pretrain_routine_start": self.on_pretrain_routine_start,
+            "on_train_start": self.on_train_start,
+            "on_train_epoch_end": self.on_train_epoch_end,
+            "on_fit_epoch_end": self.on_fit_epoch_end,
+            "on_val_end": self.on_val_end,
+            "on_train_end": self.on_train_end,
+            "teardown": self.teardown,
+        }
 
     # warnings
 
     def _skip(self, kind, message: str) -> None:
         """Warn once per kind of problem in a run that something was not logged; count the repeats."""
         if kind not in self.problems:
-            self.parity.LOGGER.warning(f"{self.parity.PREFIX}{message}")
+            self.module.LOGGER.warning(f"{self.module.PREFIX}{message}")
         self.problems[kind] = self.problems.get(kind, 0) + 1
 
-    def _describe(self, error: Exception) -> str:
-        return self.parity._describe(error)
+    def warn(self, kind, message: str) -> None:
+        """A warning of the run's start (``StartingRun`` reports through it)."""
+        self._skip(kind, message)
+
+    # the module's operations, sent through extended mode's checks
+
+    def _record_plot(self, title: str, plot_path) -> None:
+        """The module's plot upload, recorded as the plot's file (full resolution, no figure drawn)."""
+        self.client.last_run.operations.append(("upload", f"Plots/{title}", PendingFile(str(plot_path)), None))
+        self._uploaded_plots.add(f"Plots/{title}")
 
     # the client's operations, each checked first
 
@@ -105,7 +185,7 @@ class ExtendedLogger:
             self._field(key).extend([number], steps=[step])
         except Exception as e:
             self._note_unwritten(key, e)
-            self._skip(("append", type(e)), f"could not log {key} at step {step} ({self._describe(e)}); skipped")
+            self._skip(("append", type(e)), f"could not log {key} at step {step} ({describe(e)}); skipped")
             return
         self.state["last_steps"][key] = step
 
@@ -116,20 +196,16 @@ class ExtendedLogger:
             handler = self._fields[key] = self.run[key]
         return handler
 
-    def _log_scalars(self, scalars: dict, step: int, bump: bool = False) -> None:
-        for key, value in scalars.items():
-            self._append(key, value, step, bump)
-
     def _upload(self, key: str, path) -> None:
         problem = _unreadable(Path(path))
         if problem:
             self._skip(("file", key), f"{path} {problem}; {key} was not uploaded")
             return
         try:
-            self.run[key].upload(self.parity._file(self.run, str(path)))
+            self.run[key].upload(client_file(str(path)))
         except Exception as e:
             self._note_unwritten(key, e)
-            self._skip(("upload", type(e)), f"could not upload {path} to {key} ({self._describe(e)}); skipped")
+            self._skip(("upload", type(e)), f"could not upload {path} to {key} ({describe(e)}); skipped")
 
     def _assign(self, key: str, value) -> None:
         if isinstance(value, dict):
@@ -139,7 +215,7 @@ class ExtendedLogger:
         except Exception as e:
             if not isinstance(value, dict):  # a dict's leaves that missed the queue are counted from self.assigned
                 self._note_unwritten(key, e)
-            self._skip(("assign", key), f"could not set {key} ({self._describe(e)}); skipped")
+            self._skip(("assign", key), f"could not set {key} ({describe(e)}); skipped")
 
     # run state, for a resumed training
 
@@ -173,11 +249,11 @@ class ExtendedLogger:
             os.close(self._state_handle)
             self._state_handle = None
 
-    def _init_arguments(self, trainer) -> dict:
+    def _init_arguments(self, trainer, parity_arguments: dict) -> dict:
         """Parity's project, name and tags, then extended mode's: the project rule, defaults, a resumable id."""
         given = self.init_run_kwargs
-        arguments = {**self.parity._run_arguments(trainer), **INIT_DEFAULTS, **given}
-        arguments["project"] = given.get("project") or os.environ.get("NEPTUNE_PROJECT") or self.parity._era()[1]
+        arguments = {**parity_arguments, **INIT_DEFAULTS, **given}
+        arguments["project"] = given.get("project") or os.environ.get("NEPTUNE_PROJECT") or self.era.default_name
         weights = getattr(trainer, "wdir", None) or Path(trainer.save_dir) / "weights"
         self.state_file = Path(weights) / RUN_STATE_FILE
         self.state, self.resumed = {"last_steps": {}}, False
@@ -197,13 +273,16 @@ class ExtendedLogger:
         try:
             if failed:
                 run["sys/failed"] = True
-            self.parity._stop(run, seconds=STOP_TIMEOUT)
+            if isinstance(run, StartingRun):
+                run.stop(seconds=STOP_TIMEOUT)
+            else:
+                stop_client_run(run, seconds=STOP_TIMEOUT)
         except Exception as e:
             ledger = ledger_of(run)
             if ledger and ledger.is_reported(e):
                 return  # the write fault the closing warning named: its last flush failed as well
             lost = "; what it still held was not written to disk" if isinstance(e, OSError) else ""
-            self._skip("stop", f"could not stop the Neptune run cleanly ({self._describe(e)}){lost}")
+            self._skip("stop", f"could not stop the Neptune run cleanly ({describe(e)}){lost}")
 
     def _note_unwritten(self, key: str, error: Exception) -> None:
         """Count an operation that failed before the client queued it, when it was a write fault."""
@@ -216,11 +295,11 @@ class ExtendedLogger:
         not write (disk full, read-only, folder gone); whether it warned."""
         ledger = ledger_of(self.run)
         try:
-            message = ledger.message(self.run, self._describe, tuple(self.assigned)) if ledger else None
+            message = ledger.message(self.run, describe, tuple(self.assigned)) if ledger else None
         except Exception as e:
-            message = f"could not count the operations not written to disk ({self._describe(e)})"
+            message = f"could not count the operations not written to disk ({describe(e)})"
         if message:
-            self.parity.LOGGER.warning(f"{self.parity.PREFIX}{message}")
+            self.module.LOGGER.warning(f"{self.module.PREFIX}{message}")
         return bool(message)
 
     # events
@@ -231,60 +310,68 @@ class ExtendedLogger:
             if self.trainer_id == id(trainer):
                 return  # this training's run is open already: the event came twice
             self._stop(failed=False)  # a run left open by an earlier training that never ended
-        self.problems, self._fields = {}, {}
-        self.assigned = []  # (field, dict) of this run's dict assignments, for counting what a write fault lost
+        self.problems, self._fields, self.assigned = {}, {}, []
+        self.client.last_run = None
+        self.module.on_pretrain_routine_start(trainer)
+        recording = self.client.last_run
         try:
-            arguments = self._init_arguments(trainer)
+            if recording is None:
+                raise RuntimeError("the module started no run")
+            arguments = self._init_arguments(trainer, recording.arguments)
         except Exception as e:
-            self._skip("start", f"could not prepare the run ({self._describe(e)}); this training is not logged")
+            self._skip("start", f"could not prepare the run ({describe(e)}); this training is not logged")
             return
-        self.run = self.last_start = self.parity._Starting(arguments, skip=self._skip, on_start=watch_writes)
+        self.run = self.last_start = StartingRun(arguments, self.warn, on_start=watch_writes)
         self.trainer_id = id(trainer)
-        self._assign("Configuration/Hyperparameters", self.parity._hyperparameters(trainer.args))
+        self._send_recorded()
         self._assign("Configuration/Versions", _versions())
         if self.resumed:
             self._assign("sys/failed", False)  # the run an interrupted training marked failed goes on
         self._save_run_state()
 
+    def _send_recorded(self, bump: bool = False) -> None:
+        """Send what the module logged to the recording run, through extended mode's checks."""
+        recording = self.client.last_run
+        operations, recording.operations = recording.operations, []
+        for method, key, value, step in operations:
+            if method == "append":
+                self._append(key, value, step, bump)
+            elif method == "upload":
+                self._upload(key, value.path if isinstance(value, PendingFile) else value)
+            else:
+                self._assign(key, value)
+
+    def _parity(self, event: str, trainer, bump: bool = False) -> None:
+        """The module's event, then what it logged, sent through extended mode's checks."""
+        try:
+            getattr(self.module, event)(trainer)
+        except Exception as e:
+            self._skip(("parity", event), f"could not read what {event} logs ({describe(e)}); skipped")
+        self._send_recorded(bump)
+
     def on_train_start(self, trainer) -> None:
         """Start the client on its thread now that the trainer is set up (what was logged waits for it, in order)."""
-        if isinstance(self.run, self.parity._Starting):
-            self.run.start()
+        if isinstance(self.run, StartingRun):
+            self.run.launch()
 
     def on_train_epoch_end(self, trainer) -> None:
         """Log the losses and learning rates; the mosaics after the second epoch."""
-        if not self._logging():
-            return
-        step = trainer.epoch + 1
-        try:
-            self._log_scalars(trainer.label_loss_items(trainer.tloss, prefix="train"), step)
-        except Exception as e:
-            self._skip("losses", f"could not read the training losses ({self._describe(e)}); not logged")
-        self._log_scalars(getattr(trainer, "lr", None) or {}, step)
-        if trainer.epoch == 1:
-            for name, path in self.parity._images(trainer.save_dir, "train_batch*.jpg").items():
-                self._upload(f"Mosaic/{name}", path)
+        if self._logging():
+            self._parity("on_train_epoch_end", trainer)
 
     def on_fit_epoch_end(self, trainer) -> None:
         """Log the metrics, past the last step where the release repeated it; the model summary after epoch 1."""
         if not self._logging():
             return
-        if trainer.epoch == 0:
-            try:
-                from ultralytics.utils.torch_utils import model_info_for_loggers
-
-                self._assign("Configuration/Model", model_info_for_loggers(trainer))
-            except Exception as e:
-                self._skip("model", f"could not log the model summary ({self._describe(e)}); skipped")
-        self._log_scalars(getattr(trainer, "metrics", None) or {}, trainer.epoch + 1, bump=True)
+        self._parity("on_fit_epoch_end", trainer, bump=True)
         self._save_run_state()
         self._make_durable()
 
     def _logging(self) -> bool:
         """Whether this training has a run to log to. Once the client's run exists, operations go to it directly
         rather than through the proxy that held them while it started."""
-        if isinstance(self.run, self.parity._Starting) and self.run._run is not None:
-            self.run, self._fields = self.run._run, {}
+        if isinstance(self.run, StartingRun) and self.run.run is not None:
+            self.run, self._fields = self.run.run, {}
         return bool(self.run)
 
     def _make_durable(self) -> None:
@@ -293,32 +380,29 @@ class ExtendedLogger:
         try:
             write_queue_to_disk(self.run)
         except Exception as e:
-            self._skip("flush", f"could not write the queued operations to disk ({self._describe(e)})")
+            self._skip("flush", f"could not write the queued operations to disk ({describe(e)})")
 
     def on_val_end(self, validator) -> None:
         """Upload the validation label and prediction images."""
         if self._logging():
-            for name, path in self.parity._images(validator.save_dir, "val*.jpg").items():
-                self._upload(f"Validation/{name}", path)
+            self._parity("on_val_end", validator)
 
     def on_train_end(self, trainer) -> None:
         """Upload every plot file and the best weights, then stop the run."""
+        if isinstance(self.run, StartingRun) and not self.run.wait_for_start():
+            self.run = None
         if not self._logging():
             return
+        self._uploaded_plots = set()
+        self._parity("on_train_end", as_era_sees_it(trainer, self.era))
         try:
-            plots = self._plot_files(trainer)
+            for plot in self._unlisted_plots(trainer):
+                self._upload(f"Plots/{plot.stem}", plot)
         except Exception as e:
-            self._skip("plots", f"could not list the plots ({self._describe(e)}); none uploaded")
-            plots = []
-        for plot in plots:
-            self._upload(f"Plots/{plot.stem}", plot)
-        if getattr(trainer, "best", None) is None:
-            self._skip("best", "the trainer has no best weights path; weights were not uploaded")
-        else:
-            self._upload(self.parity._weights_key(trainer), trainer.best)
+            self._skip("plots", f"could not list the plots ({describe(e)}); only the release's were uploaded")
         if not self._report_unwritten() and sum(self.problems.values()) > len(self.problems):
             total = sum(self.problems.values())
-            self.parity.LOGGER.warning(f"{self.parity.PREFIX}in all, {total} problems while logging (warnings above)")
+            self.module.LOGGER.warning(f"{self.module.PREFIX}in all, {total} problems while logging (warnings above)")
         self._save_run_state()
         self._stop(failed=False)
 
@@ -328,13 +412,15 @@ class ExtendedLogger:
             self._save_run_state()
             self._stop(failed=True)
 
-    def _plot_files(self, trainer) -> list:
-        """The release's plots, and every other plot image the run saved (renamed or de-duplicated ones)."""
-        plots = {path.stem: path for path in self.parity._plot_files(trainer)}
-        for path in sorted(Path(trainer.save_dir).iterdir()):
-            if path.suffix.lower() in PLOT_SUFFIXES and "batch" not in path.name:
-                plots.setdefault(path.stem, path)
-        return list(plots.values())
+    def _unlisted_plots(self, trainer) -> list:
+        """Every plot image the run saved that the release's callback did not upload (renamed or de-duplicated)."""
+        return [
+            path
+            for path in sorted(Path(trainer.save_dir).iterdir())
+            if path.suffix.lower() in PLOT_SUFFIXES
+            and "batch" not in path.name
+            and f"Plots/{path.stem}" not in self._uploaded_plots
+        ]
 
 
 def _versions() -> dict:

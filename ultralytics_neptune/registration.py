@@ -1,39 +1,28 @@
 """Adding our Neptune callbacks to a YOLO model or trainer, in place of the built-in ones.
 
-Parity mode registers the drop-in module's event functions; extended mode registers the bound methods of an
-``ExtendedLogger`` made for this registration. Either way the run starts only in the process that should log, and a
-built-in Neptune callback that Ultralytics added to the same trainer is removed first, so a training starts one run.
+Parity mode registers the contributed module's events as a ``ParityLogger`` made for this registration composes
+them; extended mode registers those of an ``ExtendedLogger``. Either way the run starts only in the process that
+should log, and a built-in Neptune callback that Ultralytics added to the same trainer is removed first, so a
+training starts one run.
 """
 
 from __future__ import annotations
 
-import functools
 import importlib.util
 import os
 
 from ultralytics_neptune import settings
 from ultralytics_neptune.client import CONNECTION_MODES, INIT_RUN_ARGUMENTS
 
-PARITY_MODULE = "ultralytics_neptune.utils.callbacks.neptune"
-OUR_MODULES = frozenset({__name__, PARITY_MODULE, "ultralytics_neptune.extended"})
+OUR_MODULES = frozenset(
+    {
+        __name__,
+        "ultralytics_neptune.composed",
+        "ultralytics_neptune.extended",
+        "ultralytics_neptune.utils.callbacks.neptune[package]",
+    }
+)
 BUILTIN_MODULES = frozenset({"ultralytics.utils.callbacks.neptune", "ultralytics.yolo.utils.callbacks.neptune"})
-FAILURE_EVENT = "teardown"  # Ultralytics 8.4+ runs it when a training ends, by exception too
-
-
-def parity_module():
-    """The drop-in module (importing it imports Ultralytics, not ``neptune``)."""
-    from ultralytics_neptune.utils.callbacks import neptune
-
-    return neptune
-
-
-def events(module) -> list:
-    """The events the drop-in module logs at: its ``on_*`` functions, in the order of its ``callbacks`` dict.
-
-    Read from the functions, not the dict: the dict is empty where the module's guard is closed (under pytest, or
-    with Ultralytics' ``neptune`` setting off), and registering is the user's explicit choice.
-    """
-    return [name for name, value in vars(module).items() if name.startswith("on_") and callable(value)]
 
 
 def _module_of(callback) -> str:
@@ -97,18 +86,6 @@ def _starting_run(start, init_run_kwargs: dict):
     return on_pretrain_routine_start
 
 
-def _quiet_at_exit_after_write_faults(module):
-    """The drop-in module's train end, then no client traceback at exit for a write fault it already warned about."""
-
-    def on_train_end(trainer) -> None:
-        module.on_train_end(trainer)
-        from ultralytics_neptune.unwritten import quiet_exit_after_write_fault
-
-        quiet_exit_after_write_fault(module)
-
-    return on_train_end
-
-
 def check_init_run_kwargs(init_run_kwargs: dict) -> None:
     """Raise a clear error for keyword arguments that neptune.init_run would refuse."""
     unknown = sorted(set(init_run_kwargs) - INIT_RUN_ARGUMENTS)
@@ -128,14 +105,6 @@ def client_installed() -> bool:
         return True
 
 
-def event_callbacks(target, module=None) -> dict:
-    """{event: callback} of the drop-in module or an ExtendedLogger (which adds the failure event)."""
-    registered = {event: getattr(target, event) for event in events(module or parity_module())}
-    if hasattr(target, FAILURE_EVENT):
-        registered[FAILURE_EVENT] = getattr(target, FAILURE_EVENT)
-    return registered
-
-
 def neptune_callbacks(extended: bool | None = None, **init_run_kwargs) -> dict:
     """The callbacks ``add_neptune_callbacks`` registers, as {event: [callback, ...]} (empty without the client).
 
@@ -149,15 +118,14 @@ def neptune_callbacks(extended: bool | None = None, **init_run_kwargs) -> dict:
     settings.connection_mode()  # a bad NEPTUNE_MODE is refused now, not when the run starts
     if not client_installed():
         return {}
-    module = parity_module()
     if extended:
         from ultralytics_neptune.extended import ExtendedLogger
 
-        callbacks = event_callbacks(ExtendedLogger(**init_run_kwargs), module)
+        callbacks = ExtendedLogger(**init_run_kwargs).callbacks()
     else:
-        callbacks = event_callbacks(module, module)
-        callbacks["on_pretrain_routine_start"] = functools.partial(module.on_pretrain_routine_start, **init_run_kwargs)
-        callbacks["on_train_end"] = _quiet_at_exit_after_write_faults(module)
+        from ultralytics_neptune.composed import ParityLogger
+
+        callbacks = ParityLogger(**init_run_kwargs).callbacks()
     registered = {event: [callback] for event, callback in callbacks.items()}
     registered["on_pretrain_routine_start"] = [
         drop_builtin_neptune,

@@ -13,7 +13,6 @@ without that processor (a stand-in in tests) simply gets no ledger.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import errno
 from collections import Counter
@@ -109,24 +108,6 @@ class WriteLedger:
         )
 
 
-def quiet_exit_after_write_fault(module) -> None:
-    """Parity mode, after train end: when the drop-in module already warned about a write fault (an ``OSError``),
-    stop its run at exit without the client's traceback for that kind of fault; any other error is raised."""
-    faults = tuple(
-        kind[-1]
-        for kind in getattr(module, "_problems", {})
-        if isinstance(kind, tuple) and isinstance(kind[-1], type) and issubclass(kind[-1], OSError)
-    )
-    run = getattr(module, "run", None)
-    if faults and run is not None and hasattr(run, "stop"):
-        atexit.register(_stop_quietly, module, run, faults)
-
-
-def _stop_quietly(module, run, faults: tuple) -> None:
-    with contextlib.suppress(faults):
-        module._stop(run)
-
-
 def _leaves(field: str, value: Mapping):
     """The fields the client writes for a dict: one per value it keeps (it drops None, lists, tuples, paths)."""
     for key, item in value.items():
@@ -152,10 +133,17 @@ def attach(run) -> WriteLedger | None:
     return ledger
 
 
+def _client_run(run):
+    """The client's run: a run still starting holds it once it exists."""
+    from ultralytics_neptune.starting import StartingRun
+
+    return (run.run or run) if isinstance(run, StartingRun) else run
+
+
 def write_queue_to_disk(run) -> None:
     """Write what the client holds in memory to its disk queue. Only the queue: the run's ``wait(disk_only=True)``
     rewrites the run's metadata file as well (about 1 ms, each epoch); a client without that queue gets the wait."""
-    started = getattr(run, "_run", None) or run  # a run still starting holds the client's run once it exists
+    started = _client_run(run)
     processor = getattr(started, "_op_processor", None)
     processor = getattr(processor, "_operation_processor", processor)  # the client wraps its processor lazily
     flush = getattr(getattr(processor, "_queue", None), "flush", None)
@@ -178,5 +166,5 @@ def watch_writes(run) -> None:
 
 def ledger_of(run) -> WriteLedger | None:
     """The ledger attached to a run (or to the run a starting run became), if any."""
-    started = getattr(run, "_run", run)  # a run still starting holds the client's run once it exists
+    started = _client_run(run)
     return getattr(getattr(started, "_op_processor", None), _ATTRIBUTE, None)

@@ -10,14 +10,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ultralytics_neptune.composed import ParityLogger
 from ultralytics_neptune.extended import ExtendedLogger
-from ultralytics_neptune.registration import event_callbacks
 from ultralytics_neptune.releases import LAST_UPSTREAM, has_upstream_module, parse_version
 from ultralytics_neptune.trace import Trace, diff_traces
 from ultralytics_neptune.verification.fake import FakeNeptune
 from ultralytics_neptune.verification.recording import Recording, golden_trace_path
 from ultralytics_neptune.verification.replay import replay
-from ultralytics_neptune.verification.upstream import load_our_module, load_upstream_module, upstream_module_path
+from ultralytics_neptune.verification.upstream import load_upstream_module, upstream_module_path
 
 
 @contextmanager
@@ -33,12 +33,6 @@ def fake_client(fake: FakeNeptune | None = None):
         FakeNeptune.uninstall(previous)
         if saved_mode is None:
             os.environ.pop("NEPTUNE_MODE", None)
-
-
-def behaving_as(module, version: str):
-    """Make a loaded copy of our module log as the callback of another Ultralytics release did; return it."""
-    module.RELEASE = module._release(version)
-    return module
 
 
 def installed_ultralytics() -> str:
@@ -63,28 +57,13 @@ def trace_of(fake: FakeNeptune, save_dir: Path, **meta) -> Trace:
     return Trace.from_run(fake.last_run, save_dir, **meta)
 
 
-def replay_trace(
-    recording: Recording,
-    load_module,
-    workdir: Path | str,
-    *,
-    version: str | None = None,
-    label: str = "",
-    callbacks_of=lambda module: module.callbacks,
-) -> Trace:
-    """Replay a recording through a freshly loaded callback module; return what its run received.
-
-    ``version`` is the Ultralytics release our module behaves as (default: the recording's; ignored by the upstream
-    module, which is what it is); ``callbacks_of`` picks the callbacks to register from the module (default: its
-    ``callbacks`` dict).
-    """
+def replay_trace(recording: Recording, make_callbacks, workdir: Path | str, *, label: str = "") -> Trace:
+    """Replay a recording through the callbacks ``make_callbacks()`` returns, made once the fake client is installed;
+    return what its run received."""
     Path(workdir).mkdir(parents=True, exist_ok=True)
     save_dir = Path(tempfile.mkdtemp(prefix=f"{label or 'replay'}-", dir=workdir)) / "save_dir"
     with fake_client() as fake, closing_new_figures():
-        module = load_module()
-        if hasattr(module, "RELEASE"):
-            behaving_as(module, version or recording.ultralytics_version)
-        replay(recording, callbacks_of(module), save_dir)
+        replay(recording, make_callbacks(), save_dir)
         for run in fake.runs:
             run.stop()
     return trace_of(fake, save_dir, recording=recording.name, module=label)
@@ -103,27 +82,29 @@ def closing_new_figures():
             plt.close(number)
 
 
-def parity_callbacks(module) -> dict:
-    """The event functions of our module, as registration adds them in parity mode (whatever its guard says)."""
-    return event_callbacks(module, module)
+def parity_callbacks(release: str) -> dict:
+    """Our callbacks in parity mode as a registration makes them, behaving as the callback of a release."""
+    return ParityLogger(release=release).callbacks()
 
 
-def extended_callbacks(module) -> dict:
-    """The callbacks of an extended logger built on our module, as registration adds them in extended mode."""
-    return event_callbacks(ExtendedLogger(parity=module), module)
+def extended_callbacks(release: str) -> dict:
+    """Our callbacks in extended mode as a registration makes them, on the parity of a release."""
+    return ExtendedLogger(release=release).callbacks()
 
 
 def our_trace(recording: Recording, workdir: Path | str, version: str | None = None, extended: bool = False) -> Trace:
-    """What our module logs on a recording, in parity mode or extended mode."""
-    label, callbacks_of = ("extended", extended_callbacks) if extended else ("ours", parity_callbacks)
-    return replay_trace(recording, load_our_module, workdir, version=version, label=label, callbacks_of=callbacks_of)
+    """What our callbacks log on a recording, in parity mode or extended mode, as the recording's release (or
+    ``version``)."""
+    release = version or recording.ultralytics_version
+    label, make = ("extended", extended_callbacks) if extended else ("ours", parity_callbacks)
+    return replay_trace(recording, lambda: make(release), workdir, label=label)
 
 
 def upstream_trace(recording: Recording, workdir: Path | str) -> Trace:
     """The trace of the installed upstream module (raise LookupError where there is none)."""
     if upstream_module_path() is None:
         raise LookupError(f"Ultralytics {installed_ultralytics()} has no Neptune callback of its own")
-    trace = replay_trace(recording, load_upstream_module, workdir, label="upstream")
+    trace = replay_trace(recording, lambda: load_upstream_module().callbacks, workdir, label="upstream")
     trace.meta["upstream"] = installed_ultralytics()
     return trace
 

@@ -1,0 +1,245 @@
+"""The Neptune run, started off the training's critical path.
+
+Importing the ``neptune`` client costs more than a second and ``init_run`` may wait for a server, so a run is started
+on a thread of its own once the trainer is set up, and what the training logs meanwhile waits, in order, until the run
+exists. Every wait for it is bounded by ``START_TIMEOUT``: at train end, at teardown and at interpreter exit.
+"""
+
+from __future__ import annotations
+
+import atexit
+import importlib
+import random
+import re
+import sys
+import threading
+import weakref
+
+START_TIMEOUT = 120  # seconds any wait for a run still starting lasts at most; what waits for it is dropped after that
+# modules of the ``neptune`` client that draw from Python's global random generator
+CLIENT_RANDOM_USERS = (
+    "neptune.internal.operation_processors.utils",
+    "neptune.common.websockets.reconnecting_websocket",
+)
+_unfinished = weakref.WeakSet()  # runs whose start an interpreter exit must still see through
+_exit_handler_registered = False
+
+
+def describe(error: BaseException) -> str:
+    """Return an exception as its type and the first line of its message, without colour codes or banner rules."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(error))
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("----")]
+    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+
+
+class PendingFile:
+    """A file to upload to a run whose client is not imported yet: it becomes ``neptune.types.File`` when sent."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+
+def client_file(path: str):
+    """``neptune.types.File(path)`` once the client is imported, else a ``PendingFile``: importing the client here,
+    on the training's thread, would cost the training the import it was started on another thread to avoid."""
+    types = sys.modules.get("neptune.types")
+    return types.File(path) if types is not None else PendingFile(path)
+
+
+def _client_file_of(value):
+    """A value to send to the client: a ``PendingFile`` made while the client was not imported becomes its File."""
+    if isinstance(value, PendingFile):
+        return importlib.import_module("neptune.types").File(value.path)
+    return value
+
+
+def import_client():
+    """Import the ``neptune`` client, and give its modules that draw from Python's global random generator one of
+    their own: it draws (a run folder's key, reconnection delays) on the start thread, amid the training's
+    augmentation draws, which would otherwise change from run to run and the training with them."""
+    import neptune
+
+    for name in CLIENT_RANDOM_USERS:
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        if getattr(module, "random", None) is random:
+            module.random = random.Random()
+    return neptune
+
+
+def stop_client_run(started, seconds=None) -> None:
+    """Stop a client run. A client whose stop fails part-way (a full disk) is left "stopping", and until that ends it
+    holds every fork of the process (dataloader workers, subprocesses): end it before the error goes on."""
+    try:
+        started.stop(seconds=seconds)
+    except BaseException:
+        state, forking = getattr(started, "_state", None), getattr(started, "_forking_cond", None)
+        if getattr(state, "name", None) == "STOPPING" and forking is not None:
+            with forking:
+                started._state = type(state).STOPPED
+                forking.notify_all()
+        raise
+
+
+class _Field:
+    """A field of a run that is still starting: its operations wait in the run's queue."""
+
+    def __init__(self, starting: StartingRun, key: str):
+        self._starting, self._key = starting, key
+
+    def append(self, *args, **kwargs) -> None:
+        self._starting._send(self._key, "append", args, kwargs)
+
+    def extend(self, *args, **kwargs) -> None:
+        self._starting._send(self._key, "extend", args, kwargs)
+
+    def upload(self, *args, **kwargs) -> None:
+        self._starting._send(self._key, "upload", args, kwargs)
+
+
+class StartingRun:
+    """A run while the client is imported and ``init_run`` runs on another thread, then the run itself.
+
+    Operations on it wait in order and go to the run once it exists; if the start fails they are dropped, and one
+    warning says why. ``warn(kind, message)`` reports a failure (its owner's warnings); ``on_start(run)`` is the
+    owner's look at the client's run before what waited is written to it.
+    """
+
+    def __init__(self, arguments: dict, warn, on_start=None):
+        self._arguments = arguments
+        self._warn = warn
+        self._on_start = on_start
+        self._imported = threading.Event()
+        self._lock = threading.Lock()
+        self._queue = []  # (field, method, args, kwargs), in the order they were logged
+        self.run = None  # the client's run, once started
+        self.failed = False
+        self.stopped = False
+        # a daemon: a server that never answers must not keep the process from ending
+        self._thread = threading.Thread(target=self._start, name="neptune-start", daemon=True)
+        self._launched = False
+        _see_through_at_exit(self)
+
+    def launch(self) -> None:
+        """Start the client on its thread, once: when the trainer is set up, or as soon as the run is waited for."""
+        with self._lock:
+            if self._launched:
+                return
+            self._launched = True
+        self._thread.start()
+
+    def __bool__(self) -> bool:
+        return not self.failed and not self.stopped
+
+    def __getitem__(self, key: str):
+        run = self.run
+        return run[key] if run is not None else _Field(self, key)
+
+    def __setitem__(self, key: str, value) -> None:
+        self._send(key, "assign", (value,), {})
+
+    def _send(self, key: str, method: str, args: tuple, kwargs: dict) -> None:
+        with self._lock:
+            if self.run is None:
+                if not self.failed:
+                    self._queue.append((key, method, args, kwargs))
+                return
+        self._apply(self.run, key, method, args, kwargs)
+
+    def _apply(self, started, key: str, method: str, args: tuple, kwargs: dict) -> None:
+        """Send one operation that waited to the started run; a failure is a warning, as when it is sent at once."""
+        args = tuple(_client_file_of(arg) for arg in args)
+        try:
+            if method == "assign":
+                started[key] = args[0]
+            else:
+                getattr(started[key], method)(*args, **kwargs)
+        except Exception as e:
+            self._warn(method, f"could not {method} {key} ({describe(e)}); skipped")
+
+    def _start(self) -> None:
+        try:
+            try:
+                neptune = import_client()
+            finally:
+                self._imported.set()
+            new_run = neptune.init_run(**self._arguments)
+            if self._on_start:
+                self._on_start(new_run)
+        except Exception as e:
+            waiting = self.abandon()
+            self._warn(
+                "start",
+                f"could not start a run ({describe(e)}); training goes on without Neptune logging"
+                + (f" ({waiting} operations logged so far are dropped)" if waiting else ""),
+            )
+            return
+        with self._lock:
+            if self.failed:  # given up on while it started: nothing was promised to it
+                stop_client_run(new_run)
+                return
+            for operation in self._queue:
+                self._apply(new_run, *operation)
+            self._queue, self.run = [], new_run
+        _unfinished.discard(self)
+
+    def abandon(self) -> int:
+        """Give up on the start: nothing is sent to it from now on; return how many operations waited for it."""
+        with self._lock:
+            waiting, self.failed, self._queue = len(self._queue), True, []
+        _unfinished.discard(self)
+        return waiting
+
+    def started(self, timeout: float = START_TIMEOUT):
+        """The client's run once started, waiting at most timeout seconds (None if it failed or is still starting)."""
+        self.launch()
+        self._thread.join(timeout)
+        return self.run
+
+    def wait_for_start(self) -> bool:
+        """Wait (at most START_TIMEOUT seconds) for the start; give up on it with a warning if it is still starting;
+        whether there is a run."""
+        if self.run is None and not self.failed and self.started() is None and not self.failed:
+            waiting = self.abandon()
+            self._warn(
+                "start",
+                f"the run had not started after {START_TIMEOUT} s; the {waiting} operations waiting for it and what "
+                "the training logs from now on are not logged",
+            )
+        return bool(self)
+
+    def wait(self, disk_only: bool = False) -> None:
+        """The run's ``wait``, once it has started (what still waits for the start is in memory only)."""
+        if self.run is not None:
+            self.run.wait(disk_only=disk_only)
+
+    def stop(self, seconds=None) -> None:
+        """Stop the run, waiting for its start at most START_TIMEOUT seconds; later operations are dropped."""
+        if self.stopped:
+            return
+        self.wait_for_start()
+        self.stopped = True
+        if self.run is not None:
+            stop_client_run(self.run, seconds=seconds)
+
+
+def _see_through_at_exit(run: StartingRun) -> None:
+    """Remember a run whose start an interpreter exit must still see through (one handler for the process)."""
+    global _exit_handler_registered
+    _unfinished.add(run)
+    if not _exit_handler_registered:
+        atexit.register(_finish_starts)
+        _exit_handler_registered = True
+
+
+def _finish_starts() -> None:
+    """At interpreter exit, finish the starts still unfinished (a DDP worker that only logged its start, a training
+    that failed in its set-up before teardown): each gets at most START_TIMEOUT seconds, and a run that starts only
+    now is stopped here, as the client's own exit handler, registered by ``init_run``, would come too late to run."""
+    for run in list(_unfinished):
+        if run.failed or run.stopped or not run._queue:
+            continue
+        if run.started() is not None:
+            stop_client_run(run.run)
