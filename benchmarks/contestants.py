@@ -9,14 +9,12 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import itertools
-import sys
 from contextlib import contextmanager
 from pathlib import Path
 
 from benchmarks.environment import QUIET_NEPTUNE, quiet_loggers
 from benchmarks.floor import CallLog, Floor
 
-OUR_MODULE = "ultralytics_neptune.utils.callbacks.neptune"
 _copies = itertools.count()
 
 
@@ -60,13 +58,13 @@ class Ours(Contestant):
     def start(self, save_dir: Path) -> tuple[dict, object]:
         from ultralytics_neptune import neptune_callbacks
 
-        return (neptune_callbacks(extended=True) if self.extended else neptune_callbacks()), None
+        callbacks = neptune_callbacks(extended=True) if self.extended else neptune_callbacks()
+        self.logger = callbacks["on_train_start"][0].__self__  # the registration's ParityLogger or ExtendedLogger
+        return callbacks, None
 
     def finish(self) -> None:
-        module = sys.modules[OUR_MODULE]
-        if module.run is not None:  # parity mode keeps its run after training, as upstream did
-            module.run.stop()
-            module.run = None
+        if self.logger.run:  # both modes stop their run when a training ends; a scenario without that event
+            self.logger.run.stop()
 
 
 class Upstream(Contestant):

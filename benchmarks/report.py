@@ -54,10 +54,10 @@ class Results:
 
 
 def neptune_events() -> list:
-    """The events our callbacks log at, as registration reads them from the drop-in module."""
-    from ultralytics_neptune.registration import events, parity_module
+    """The events our callbacks log at, as a registration adds them."""
+    from ultralytics_neptune.composed import ParityLogger
 
-    return events(parity_module())
+    return list(ParityLogger().callbacks())
 
 
 def seconds_text(value: float) -> str:

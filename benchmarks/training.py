@@ -92,18 +92,18 @@ def sample(mode: str, workdir: Path) -> dict:
 
 def _time_client_start(spent: list) -> None:
     """Have the CPU time of our start thread (the client's import and ``init_run``) appended to spent."""
-    from ultralytics_neptune.utils.callbacks import neptune as module
+    from ultralytics_neptune.starting import StartingRun
 
-    start = module._Starting._start
+    start = StartingRun._start
 
-    def timed(starting, arguments):
+    def timed(starting):
         began = time.thread_time()
         try:
-            start(starting, arguments)
+            start(starting)
         finally:
             spent.append(time.thread_time() - began)
 
-    module._Starting._start = timed
+    StartingRun._start = timed
 
 
 def measure(rounds: int, workdir: Path, root: Path, log=print) -> dict:

@@ -18,21 +18,24 @@ apply_offline_environment(SCRATCH)
 
 @pytest.fixture
 def neptune_module():
-    """Our callback module as installed, with no run left over from another test."""
+    """The contributed module imported as Ultralytics would import it (its guard is closed under pytest)."""
     from ultralytics_neptune.utils.callbacks import neptune as module
 
-    module.run = None
-    yield module
-    module.run = None
+    return module
 
 
 @pytest.fixture
-def parity_callbacks(neptune_module):
-    """The event functions of our module as registration adds them in parity mode (its guard is closed under pytest,
-    so its ``callbacks`` dict is empty here)."""
-    from ultralytics_neptune.registration import event_callbacks
+def parity_logger():
+    """Parity mode as one registration makes it: the contributed module's code run by the package."""
+    from ultralytics_neptune.composed import ParityLogger
 
-    return event_callbacks(neptune_module, neptune_module)
+    return ParityLogger()
+
+
+@pytest.fixture
+def parity_callbacks(parity_logger):
+    """The callbacks a registration adds in parity mode."""
+    return parity_logger.callbacks()
 
 
 @pytest.fixture(scope="session")
@@ -53,18 +56,10 @@ def close_figures():
 
 @pytest.fixture
 def broken_step(monkeypatch):
-    """Make the parity suite load a copy of our module that logs every series one step late."""
-    from ultralytics_neptune.verification import parity
+    """Make the package run a copy of the contributed module's code that logs every series one step late."""
+    from ultralytics_neptune.verification.mutation import change_module_source
 
-    load_our_module = parity.load_our_module
-
-    def broken_module():
-        module = load_our_module()
-        original = module._log_scalars
-        module._log_scalars = lambda scalars, step=0, **options: original(scalars, step + 1, **options)
-        return module
-
-    monkeypatch.setattr(parity, "load_our_module", broken_module)
+    change_module_source(monkeypatch, "run[k].append(value=v, step=step)", "run[k].append(value=v, step=step + 1)")
 
 
 class Replays:

@@ -9,15 +9,17 @@ from ultralytics_neptune.offline import OfflineRun
 from ultralytics_neptune.releases import parse_version
 
 EPOCHS = 3
-#: the events the drop-in module logs at, in the order a training fires them
-EVENTS = [
+#: the events of the contributed module's callbacks dict, in the order a training fires them
+MODULE_EVENTS = [
     "on_pretrain_routine_start",
-    "on_train_start",
     "on_train_epoch_end",
     "on_fit_epoch_end",
     "on_val_end",
     "on_train_end",
+    "teardown",
 ]
+#: the events a registration adds callbacks to: the module's, and the start of the client once the trainer is set up
+EVENTS = [*MODULE_EVENTS[:1], "on_train_start", *MODULE_EVENTS[1:]]
 
 
 def outside_pytest() -> dict:

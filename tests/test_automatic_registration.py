@@ -221,7 +221,7 @@ def test_a_rank_above_0_logs_nothing(ddp_worker_script, environment, tmp_path):
     assert not (tmp_path / ".neptune").exists()
 
 
-def test_a_parent_about_to_launch_ddp_workers_starts_no_run(neptune_fake, neptune_module, monkeypatch, tmp_path):
+def test_a_parent_about_to_launch_ddp_workers_starts_no_run(neptune_fake, monkeypatch, tmp_path):
     """From 8.3.184 to 8.3.199 the parent of a DDP launch fired on_pretrain_routine_start as well."""
     from ultralytics_neptune.verification.replay import ReplayTrainer
 
@@ -229,14 +229,15 @@ def test_a_parent_about_to_launch_ddp_workers_starts_no_run(neptune_fake, neptun
     monkeypatch.delenv("RANK", raising=False)
     from ultralytics_neptune import neptune_callbacks
 
-    start = neptune_callbacks()["on_pretrain_routine_start"][-1]
+    registered = neptune_callbacks()
+    start, logger = registered["on_pretrain_routine_start"][-1], registered["on_train_start"][0].__self__
     trainer = ReplayTrainer(tmp_path)
     trainer.args.project, trainer.args.name, trainer.args.device = None, "train", "0,1"
     start(trainer)
-    assert neptune_module.run is None and neptune_fake.runs == []
+    assert logger.run is None and neptune_fake.runs == []
     trainer.args.device = "0"
     start(trainer)
-    assert neptune_module.run.started(60) is not None  # the client starts once waited for (or at on_train_start)
+    assert logger.run.started(60) is not None  # the client starts once waited for (or at on_train_start)
     assert len(neptune_fake.runs) == 1
 
 

@@ -1,5 +1,6 @@
-"""A copy of our module broken in the trainings of one task only (a loss name, a metrics step and an upload key
-changed) fails the parity suite on that task's recording, every breakage named, and passes on the other tasks'."""
+"""A copy of the contributed module broken in the trainings of one task only (a loss name, a metrics step and an
+upload key changed) fails the parity suite on that task's recording, every breakage named, and passes on the other
+tasks'."""
 
 import pytest
 
@@ -22,13 +23,14 @@ BREAKAGES = (  # (the event during which it acts, the helper it changes, the cha
 
 
 def broken_for_one_task(task: str):
-    """A loader of copies of our module with every breakage, in the trainings of one task only."""
-    load_our_module = parity.load_our_module
+    """Parity mode whose module has every breakage, in the trainings of one task only."""
+    make_logger = parity.parity_logger
 
-    def load_broken_module():
-        module = load_our_module()
+    def broken_logger(release: str):
+        logger = make_logger(release)
+        module = logger.module
         for event, helper, change in BREAKAGES:
-            original_event, original_helper = getattr(module, event), getattr(module, helper)
+            original_event, original_helper = module.callbacks[event], getattr(module, helper)
 
             def broken_event(trainer, run=original_event, helper=helper, original=original_helper, change=change):
                 setattr(module, helper, change(original) if trainer.args.task == task else original)
@@ -37,15 +39,15 @@ def broken_for_one_task(task: str):
                 finally:
                     setattr(module, helper, original)
 
-            setattr(module, event, broken_event)
-        return module
+            module.callbacks[event] = broken_event
+        return logger
 
-    return load_broken_module
+    return broken_logger
 
 
 @pytest.mark.parametrize("task", TASKS)
 def test_a_module_broken_in_one_tasks_trainings_fails_the_suite_for_that_task_only(task, monkeypatch):
-    monkeypatch.setattr(parity, "load_our_module", broken_for_one_task(task))
+    monkeypatch.setattr(parity, "parity_logger", broken_for_one_task(task))
     checks = run_checks([recording_name(RELEASE, each) for each in TASKS], live=False)
     assert {check.task: check.status for check in checks} == {each: FAIL if each == task else PASS for each in TASKS}
     (failed,) = [check for check in checks if check.status == FAIL]

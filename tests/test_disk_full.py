@@ -11,7 +11,6 @@ without root.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import logging
 import multiprocessing
@@ -164,11 +163,16 @@ def test_the_training_completes_with_its_result_files(full_disk):
     assert (save_dir / "weights" / "best.pt").is_file() and (save_dir / "weights" / "last.pt").is_file()
 
 
-def test_a_warning_names_the_write_fault_without_colour(full_disk):
+def test_a_warning_names_the_write_fault(full_disk):
     warnings = neptune_warnings(full_disk["output"])
     assert any("No space left on device" in line for line in warnings)
-    assert not any(ANSI.search(line) for line in warnings)
     assert neptune_warnings(full_disk["clean_output"]) == []
+
+
+def test_extended_modes_warnings_carry_no_colour_codes(counted):
+    """Ultralytics' own integrations colour their prefix (the contributed module does too); the package's warnings,
+    read in logs, do not."""
+    assert not any(ANSI.search(line) for line in neptune_warnings(counted["output"]))
 
 
 def test_no_client_traceback_at_exit_for_the_reported_fault(full_disk):
@@ -212,7 +216,7 @@ def test_parity_mode_claims_no_count_of_what_was_lost(parity_full_disk):
     buffered write loses more than, so it does not say how many items were not logged."""
     warnings = neptune_warnings(parity_full_disk["output"])
     assert not any("were not written to disk" in line or "were not logged" in line for line in warnings)
-    assert any("problems while logging" in line for line in warnings)
+    assert any("logging operations failed in this run" in line for line in warnings)
 
 
 # Without root: the client's queue file refusing writes, and a data folder removed, on a replayed training
@@ -233,14 +237,13 @@ class Warnings(logging.Handler):
 
 
 @pytest.fixture
-def replayed(neptune_replay, neptune_module, tmp_path, monkeypatch):
+def replayed(neptune_replay, tmp_path, monkeypatch):
     """Replay a training with the real client offline (extended mode unless told): (operations on disk, warnings)."""
     from ultralytics.utils import LOGGER
 
     recording = load_bundled("ultralytics-8.4.131")
     monkeypatch.setenv("NEPTUNE_MODE", "offline")
     monkeypatch.chdir(tmp_path)
-    left_open = []
 
     def logged(folder: str, faults: dict | None = None, extended: bool = True) -> tuple:
         data_folder = tmp_path / folder
@@ -252,14 +255,9 @@ def replayed(neptune_replay, neptune_module, tmp_path, monkeypatch):
             neptune_replay(recording, [faults or {}, callbacks])
         finally:
             LOGGER.removeHandler(warnings)
-        if not extended:  # parity leaves its run open, as upstream did; the client would stop it at exit
-            left_open.append(neptune_module.run)
         return operations_by_field(data_folder), warnings.messages
 
-    yield logged
-    for run in left_open:
-        with contextlib.suppress(OSError):
-            neptune_module._stop(run)
+    return logged
 
 
 def remove_the_data_folder(trainer):
@@ -316,12 +314,13 @@ def test_a_data_folder_removed_during_training_is_counted_and_named(replayed):
     assert given_by_us <= count <= sum(clean.values())
 
 
-def test_in_parity_mode_a_removed_data_folder_is_one_warning_for_the_plots_and_the_training_completes(replayed):
+def test_in_parity_mode_a_removed_data_folder_is_a_warning_per_kind_of_failure_and_the_training_completes(replayed):
     faulty, messages = replayed("removed", {"on_fit_epoch_end": remove_the_data_folder}, extended=False)
     assert faulty == Counter()  # nothing of the run is left
-    ours = [message for message in messages if "Neptune: " in message]
-    assert len(ours) == 2 and "FileNotFoundError" in ours[0] and "could not upload the plot" in ours[0]
-    assert "problems while logging" in ours[1] and not any(ANSI.search(message) for message in ours)
+    ours = [ANSI.sub("", message) for message in messages if "Neptune" in message]
+    assert "could not upload a plot, skipped: FileNotFoundError" in ours[0]
+    assert "logging operations failed in this run (warnings above)" in ours[-1]
+    assert len(ours) == len(set(ours)) <= 4  # one warning per kind of failure, not one per operation
 
 
 def test_the_process_still_forks_workers_after_extended_mode_could_not_stop_its_run(replayed):
@@ -330,8 +329,7 @@ def test_the_process_still_forks_workers_after_extended_mode_could_not_stop_its_
     assert forks_within(30)
 
 
-def test_the_process_still_forks_workers_after_a_parity_run_could_not_stop(replayed, neptune_module):
-    replayed("removed", {"on_fit_epoch_end": remove_the_data_folder}, extended=False)
-    with pytest.raises(OSError):
-        neptune_module._stop(neptune_module.run)
+def test_the_process_still_forks_workers_after_a_parity_run_could_not_stop(replayed):
+    _, messages = replayed("removed", {"on_fit_epoch_end": remove_the_data_folder}, extended=False)
+    assert any("could not stop the run" in message for message in messages)  # the stop at teardown failed
     assert forks_within(30)

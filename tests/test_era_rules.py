@@ -2,24 +2,24 @@
 and tasks) the rule governs, and no other.
 
 Era rules decide the run's project and tags and which plots are uploaded, never a plot's pixels (test_parity.py
-compares those), so here a plot upload counts by its field and our module uploads the plot file instead of re-drawing
+compares those), so here a plot upload counts by its field and the module uploads the plot file instead of re-drawing
 it: about 0.3 s saved per plot, on every recording for every rule.
 """
 
 import pytest
 
-from ultralytics_neptune.registration import parity_module
+from ultralytics_neptune import releases
 from ultralytics_neptune.synthetic import TASKS
 from ultralytics_neptune.trace import Trace, diff_traces
 from ultralytics_neptune.verification import parity
 from ultralytics_neptune.verification.recording import bundled_recordings, load_bundled, recording_name
 
-YOLOV8, FIXED_ULTRALYTICS, TRAINER_PLOTS = parity_module().ERAS
-FIXED_PLOTS = parity_module().FIXED_PLOTS
+YOLOV8, FIXED_ULTRALYTICS, TRAINER_PLOTS = releases.ERAS
+FIXED_PLOTS = releases.FIXED_PLOTS
 
 
-def replace(era: tuple, first=None, default_name=None) -> tuple:
-    return (first or era[0], default_name or era[1], era[2])
+def replace(era: releases.Era, first=None, default_name=None) -> releases.Era:
+    return era._replace(first=first or era.first, default_name=default_name or era.default_name)
 
 
 def of(*releases: str, tasks=TASKS) -> set:
@@ -27,7 +27,7 @@ def of(*releases: str, tasks=TASKS) -> set:
     return {recording_name(release, task) for release in releases for task in tasks}
 
 
-RULE_CHANGES = {  # rule changed: (tables of our module changed, the recordings that must fail)
+RULE_CHANGES = {  # rule changed: (tables of releases.py changed, the recordings that must fail)
     "none": ({}, set()),
     "default name before 8.3.9 becomes Ultralytics": (
         {"ERAS": (replace(YOLOV8, default_name="Ultralytics"), FIXED_ULTRALYTICS, TRAINER_PLOTS)},
@@ -58,33 +58,29 @@ def plots_by_field(trace: Trace) -> Trace:
     return Trace(trace.init_run, operations, trace.meta)
 
 
-def changed_module(tables: dict):
-    """A loader of copies of our module with tables changed, uploading plot files instead of re-drawing them."""
-
-    def load():
-        module = parity.load_our_module()
-        for name, value in tables.items():
-            setattr(module, name, value)
-        module._log_plot = lambda title, plot_path: module._upload(f"Plots/{title}", str(plot_path))
-        return module
-
-    return load
+def uploading_plot_files(release: str):
+    """Parity mode uploading each plot's file under its field instead of re-drawing it."""
+    logger = parity.ParityLogger(release=release)
+    module = logger.module
+    module._log_plot = lambda title, plot_path: module._log_images({title: str(plot_path)}, "Plots")
+    return logger
 
 
-def failing_recordings(tables: dict, workdir) -> set:
-    """The recordings on which our module, with tables changed, logs other than its golden trace."""
+def failing_recordings(tables: dict, workdir, monkeypatch) -> set:
+    """The recordings on which parity mode, with the era tables changed, logs other than its golden trace."""
+    for name, value in tables.items():
+        monkeypatch.setattr(releases, name, value)
+    monkeypatch.setattr(parity, "parity_logger", uploading_plot_files)
     failing = set()
     for name in bundled_recordings():
         recording = load_bundled(name)
-        ours = parity.replay_trace(
-            recording, changed_module(tables), workdir / name, label=name, callbacks_of=parity.parity_callbacks
-        )
+        ours = parity.our_trace(recording, workdir / name)
         if diff_traces(plots_by_field(parity.load_golden(recording)), plots_by_field(ours)):
             failing.add(name)
     return failing
 
 
 @pytest.mark.parametrize("rule", list(RULE_CHANGES))
-def test_changing_one_era_rule_fails_exactly_the_recordings_it_governs(rule, tmp_path):
+def test_changing_one_era_rule_fails_exactly_the_recordings_it_governs(rule, tmp_path, monkeypatch):
     tables, affected = RULE_CHANGES[rule]
-    assert failing_recordings(tables, tmp_path) == affected
+    assert failing_recordings(tables, tmp_path, monkeypatch) == affected

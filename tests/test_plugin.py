@@ -59,15 +59,15 @@ from ultralytics_neptune.verification import parity
 
 
 def test_parity(neptune_recordings, neptune_parity, monkeypatch):
-    load = parity.load_our_module
+    make_logger = parity.parity_logger
 
-    def without_mosaics():
-        module = load()
-        log_images = module._log_images
-        module._log_images = lambda images, group="": None if group == "Mosaic" else log_images(images, group)
-        return module
+    def without_mosaics(release):
+        logger = make_logger(release)
+        log_images = logger.module._log_images
+        logger.module._log_images = lambda images, group="": None if group == "Mosaic" else log_images(images, group)
+        return logger
 
-    monkeypatch.setattr(parity, "load_our_module", without_mosaics)
+    monkeypatch.setattr(parity, "parity_logger", without_mosaics)
     result = neptune_parity(neptune_recordings["ultralytics-8.4.131"])
     assert result.passed, "\\n".join(result.differences)
 """

@@ -40,13 +40,14 @@ def test_each_event_gets_one_callback(trainer):
         "on_fit_epoch_end": 1,
         "on_val_end": 1,
         "on_train_end": 1,
+        "teardown": 1,
     }
 
 
 def test_registering_twice_adds_nothing_twice(trainer):
     add_neptune_callbacks(trainer)
     add_neptune_callbacks(trainer, mode="offline")
-    assert [len(ours(trainer, event)) for event in EVENTS] == [2, 1, 1, 1, 1, 1]
+    assert [len(ours(trainer, event)) for event in EVENTS] == [2, 1, 1, 1, 1, 1, 1]
 
 
 def test_the_last_registration_decides_the_init_run_arguments(trainer, neptune_fake, latest_recording, neptune_module):

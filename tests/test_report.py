@@ -424,41 +424,37 @@ def test_the_screenshot_of_the_page_is_taken_at_its_size(browser):
 
 
 @pytest.fixture(scope="module")
-def upstream_8_3_8_run(tmp_path_factory) -> Path:
-    """The run that upstream's callback of Ultralytics 8.3.8 wrote through the real client offline: the bundled
-    8.3.8 recording replayed through our parity module behaving as 8.3.8 (its trace is upstream's, as the golden
-    tests prove)."""
-    import functools
-
-    from ultralytics_neptune.registration import event_callbacks
-    from ultralytics_neptune.verification.parity import behaving_as, closing_new_figures
+def yolov8_era_run(tmp_path_factory) -> Path:
+    """A run as the callback of Ultralytics 8.3.8 wrote it through the real client offline: the bundled 8.3.8
+    recording replayed through parity mode behaving as 8.3.8 ("YOLOv8" tag, fixed plot list, the final metrics at
+    step E again). It is not upstream's module running: the golden tests prove parity mode's trace equal to that of
+    8.3.8's own module on this recording."""
+    from ultralytics_neptune.composed import ParityLogger
+    from ultralytics_neptune.verification.parity import closing_new_figures
     from ultralytics_neptune.verification.recording import load_bundled
     from ultralytics_neptune.verification.replay import replay
-    from ultralytics_neptune.verification.upstream import load_our_module
 
-    workdir = tmp_path_factory.mktemp("upstream-8.3.8")
+    workdir = tmp_path_factory.mktemp("yolov8-era")
     data_directory = workdir / ".neptune"
-    module = behaving_as(load_our_module(), "8.3.8")
-    callbacks = event_callbacks(module, module)
-    callbacks["on_pretrain_routine_start"] = functools.partial(module.on_pretrain_routine_start, **QUIET)
     environment = {"NEPTUNE_DATA_DIRECTORY": str(data_directory), "NEPTUNE_MODE": "offline"}
     with mock.patch.dict(os.environ, environment), closing_new_figures():
-        replay(load_bundled("ultralytics-8.3.8"), callbacks, workdir / "save_dir")
-        module.run.stop()
+        replay(
+            load_bundled("ultralytics-8.3.8"), ParityLogger(release="8.3.8", **QUIET).callbacks(), workdir / "save_dir"
+        )
     (folder,) = offline_run_folders(data_directory)
     return folder
 
 
-def test_a_run_of_upstreams_callback_of_an_old_release_is_reported_in_full(upstream_8_3_8_run, report):
-    run = read_offline_run(upstream_8_3_8_run)
-    page = report(upstream_8_3_8_run)
+def test_a_run_of_an_old_releases_callback_is_reported_in_full(yolov8_era_run, report):
+    run = read_offline_run(yolov8_era_run)
+    page = report(yolov8_era_run)
     assert page.points() == {field: len(points) for field, points in run.series().items()}
     assert sorted(image["data-field"] for image in page.images) == image_fields(run)
     assert "Tags YOLOv8" in page.text
 
 
-def test_a_step_logged_twice_is_drawn_and_warned_about(upstream_8_3_8_run, report):
-    text = report(upstream_8_3_8_run).text
+def test_a_step_logged_twice_is_drawn_and_warned_about(yolov8_era_run, report):
+    text = report(yolov8_era_run).text
     assert "Warnings (1)" in text
     assert "metrics/mAP50(B) (step 3 after 3)" in text and "a Neptune server refuses such points" in text
 
@@ -653,15 +649,15 @@ def test_the_command_prints_its_progress_per_stage(three_runs, data_directory, t
     assert capsys.readouterr().err == "report: reading runs 3/3\nreport: drawing charts 3/3\n"
 
 
-def test_images_are_copied_beside_the_page_by_default_and_embedded_on_request(upstream_8_3_8_run, tmp_path):
+def test_images_are_copied_beside_the_page_by_default_and_embedded_on_request(yolov8_era_run, tmp_path):
     copied, embedded = tmp_path / "copied" / "report.html", tmp_path / "embedded" / "report.html"
-    cli(["report", str(upstream_8_3_8_run), "-o", str(copied)])
-    cli(["report", str(upstream_8_3_8_run), "-o", str(embedded), "--embed-images"])
+    cli(["report", str(yolov8_era_run), "-o", str(copied)])
+    cli(["report", str(yolov8_era_run), "-o", str(embedded), "--embed-images"])
     files = {f"report_files/{file.name}" for file in (copied.parent / "report_files").iterdir()}
     assert {image["src"] for image in page_of(copied).images} == files
     assert [file.name for file in embedded.parent.iterdir()] == ["report.html"]
     sources = [image["src"] for image in page_of(embedded).images]
-    assert len(sources) == len(image_fields(read_offline_run(upstream_8_3_8_run)))
+    assert len(sources) == len(image_fields(read_offline_run(yolov8_era_run)))
     assert all(re.match(r"data:image/(png|jpeg);base64,", source) for source in sources)
 
 

@@ -26,7 +26,7 @@ def dataset(tmp_path_factory):
 
 
 @pytest.fixture
-def interrupted_then_resumed(tmp_path, dataset, neptune_fake, neptune_module):
+def interrupted_then_resumed(tmp_path, dataset, neptune_fake):
     from ultralytics import YOLO
 
     neptune_fake.api_tokens.add("token")
@@ -63,7 +63,7 @@ def test_the_interruption_marks_the_run_failed_and_the_resumed_end_clears_it(int
     assert failed[-2:] == [True, False]
 
 
-def test_parity_mode_starts_a_second_run_as_upstream_did(tmp_path, dataset, neptune_fake, neptune_module):
+def test_parity_mode_starts_a_second_run_for_the_resumed_training(tmp_path, dataset, neptune_fake):
     from ultralytics import YOLO
 
     neptune_fake.api_tokens.add("token")

@@ -7,8 +7,8 @@ stand-ins the package provides (the process's ``sys.modules`` and the client are
 
 - ``neptune``: a client whose ``init_run`` returns a ``StartingRun``, so the client is imported and the run started on
   a thread of its own once the trainer is set up, off the training's critical path;
-- ``ultralytics.utils``: the installed one, with the ``"neptune"`` setting on and ``TESTS_RUNNING`` off, since
-  registering is the user's explicit choice (releases from 8.4.132 have no such setting).
+- ``ultralytics.utils``: the installed one with ``TESTS_RUNNING`` off, since registering is the user's explicit
+  choice (Ultralytics' own trainers load the module only when its settings key is on).
 
 Around the module's events, ``ParityLogger`` adds what the package does for its users: the start thread launched at
 ``on_train_start``, a bounded wait for the start at train end, and the behaviour of older releases' callbacks from
@@ -23,11 +23,12 @@ import importlib.util
 import types
 from pathlib import Path
 
-from ultralytics_neptune.releases import ERAS, FIXED_PLOTS, Era, era_of
-from ultralytics_neptune.starting import StartingRun, client_file
+from ultralytics_neptune import releases
+from ultralytics_neptune.releases import Era, era_of
+from ultralytics_neptune.starting import PREFIX, StartingRun, client_file
 
 MODULE = "ultralytics_neptune.utils.callbacks.neptune"
-NEWEST_DEFAULT_NAME = ERAS[-1].default_name  # the default project and tag the module itself passes
+NEWEST_DEFAULT_NAME = releases.ERAS[-1].default_name  # the default project and tag the module itself passes
 
 
 @functools.lru_cache(maxsize=1)
@@ -43,9 +44,8 @@ def module_path() -> Path:
 
 
 class _UltralyticsUtils:
-    """``ultralytics.utils`` as the module sees it: the installed one, its Neptune setting on, not under tests."""
+    """``ultralytics.utils`` as the module sees it: the installed one, not under tests."""
 
-    SETTINGS = {"neptune": True}
     TESTS_RUNNING = False
 
     def __getattr__(self, name: str):
@@ -101,7 +101,7 @@ class _FixedPlotsTrainer:
     def __init__(self, trainer):
         self._trainer = trainer
         folder = Path(trainer.save_dir)
-        self.plots = {folder / name: {} for name in FIXED_PLOTS if (folder / name).exists()}
+        self.plots = {folder / name: {} for name in releases.FIXED_PLOTS if (folder / name).exists()}
         self.validator = types.SimpleNamespace(plots={})
 
     def __getattr__(self, name: str):
@@ -161,7 +161,7 @@ class ParityLogger:
         """A warning of the run's start, once per kind in this registration."""
         if kind not in self._warned:
             self._warned.add(kind)
-            self.module.LOGGER.warning(f"{self.module.PREFIX}{message}")
+            self.module.LOGGER.warning(f"{PREFIX}{message}")
 
     def translate(self, arguments: dict) -> dict:
         return {**era_arguments(arguments, self.era, self._project_given), **self.init_run_kwargs}

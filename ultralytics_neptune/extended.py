@@ -25,7 +25,7 @@ from pathlib import Path
 
 from ultralytics_neptune.composed import as_era_sees_it, installed_release, load_module
 from ultralytics_neptune.releases import era_of
-from ultralytics_neptune.starting import PendingFile, StartingRun, client_file, describe, stop_client_run
+from ultralytics_neptune.starting import PREFIX, PendingFile, StartingRun, client_file, describe, stop_client_run
 from ultralytics_neptune.unwritten import ledger_of, watch_writes, write_queue_to_disk
 
 RUN_STATE_FILE = "neptune_run.json"  # the run id and last steps, kept next to the weights for a resumed training
@@ -153,7 +153,7 @@ class ExtendedLogger:
     def _skip(self, kind, message: str) -> None:
         """Warn once per kind of problem in a run that something was not logged; count the repeats."""
         if kind not in self.problems:
-            self.module.LOGGER.warning(f"{self.module.PREFIX}{message}")
+            self.module.LOGGER.warning(f"{PREFIX}{message}")
         self.problems[kind] = self.problems.get(kind, 0) + 1
 
     def warn(self, kind, message: str) -> None:
@@ -299,7 +299,7 @@ class ExtendedLogger:
         except Exception as e:
             message = f"could not count the operations not written to disk ({describe(e)})"
         if message:
-            self.module.LOGGER.warning(f"{self.module.PREFIX}{message}")
+            self.module.LOGGER.warning(f"{PREFIX}{message}")
         return bool(message)
 
     # events
@@ -402,7 +402,7 @@ class ExtendedLogger:
             self._skip("plots", f"could not list the plots ({describe(e)}); only the release's were uploaded")
         if not self._report_unwritten() and sum(self.problems.values()) > len(self.problems):
             total = sum(self.problems.values())
-            self.module.LOGGER.warning(f"{self.module.PREFIX}in all, {total} problems while logging (warnings above)")
+            self.module.LOGGER.warning(f"{PREFIX}in all, {total} problems while logging (warnings above)")
         self._save_run_state()
         self._stop(failed=False)
 

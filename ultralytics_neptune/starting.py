@@ -15,6 +15,7 @@ import sys
 import threading
 import weakref
 
+PREFIX = "Neptune: "  # of the package's warnings (plain: they are read in logs and tests alike)
 START_TIMEOUT = 120  # seconds any wait for a run still starting lasts at most; what waits for it is dropped after that
 # modules of the ``neptune`` client that draw from Python's global random generator
 CLIENT_RANDOM_USERS = (
@@ -173,7 +174,7 @@ class StartingRun:
             self._warn(
                 "start",
                 f"could not start a run ({describe(e)}); training goes on without Neptune logging"
-                + (f" ({waiting} operations logged so far are dropped)" if waiting else ""),
+                + (f"; {waiting} logged operations dropped" if waiting else ""),
             )
             return
         with self._lock:
@@ -192,10 +193,11 @@ class StartingRun:
         _unfinished.discard(self)
         return waiting
 
-    def started(self, timeout: float = START_TIMEOUT):
-        """The client's run once started, waiting at most timeout seconds (None if it failed or is still starting)."""
+    def started(self, timeout: float | None = None):
+        """The client's run once started, waiting at most timeout seconds (default START_TIMEOUT; None if it failed
+        or is still starting)."""
         self.launch()
-        self._thread.join(timeout)
+        self._thread.join(START_TIMEOUT if timeout is None else timeout)
         return self.run
 
     def wait_for_start(self) -> bool:

@@ -82,9 +82,14 @@ def closing_new_figures():
             plt.close(number)
 
 
+def parity_logger(release: str) -> ParityLogger:
+    """Parity mode as a registration makes it, behaving as the callback of a release (tests change its module)."""
+    return ParityLogger(release=release)
+
+
 def parity_callbacks(release: str) -> dict:
     """Our callbacks in parity mode as a registration makes them, behaving as the callback of a release."""
-    return ParityLogger(release=release).callbacks()
+    return parity_logger(release).callbacks()
 
 
 def extended_callbacks(release: str) -> dict:

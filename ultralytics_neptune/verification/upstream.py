@@ -1,5 +1,5 @@
-"""Loading callback modules as fresh copies: the installed Ultralytics' own Neptune callback (the reference)
-and ours, each bound to whatever ``neptune`` is in ``sys.modules`` when loaded.
+"""Loading the installed Ultralytics' own Neptune callback (the reference) as a fresh copy, bound to whatever
+``neptune`` is in ``sys.modules`` when loaded (ours is loaded by the package itself: ``ultralytics_neptune.composed``).
 
 The upstream module turns itself off under pytest and unless ``SETTINGS["neptune"]`` is on; its import-time gates
 are opened only while it loads, without touching the user's settings file.
@@ -15,7 +15,6 @@ from pathlib import Path
 from types import ModuleType
 
 UPSTREAM_MODULE = "ultralytics.utils.callbacks.neptune"
-OUR_MODULE = "ultralytics_neptune.utils.callbacks.neptune"
 _copies = itertools.count()
 
 
@@ -66,9 +65,3 @@ def load_upstream_module() -> ModuleType | None:
     if not module.callbacks:
         raise RuntimeError(f"the upstream Neptune callback at {path} stayed disabled (is neptune importable?)")
     return module
-
-
-def load_our_module() -> ModuleType:
-    """A fresh copy of our callback module, with its own run state."""
-    spec = importlib.util.find_spec(OUR_MODULE)
-    return _load_copy(Path(spec.origin), "ours")

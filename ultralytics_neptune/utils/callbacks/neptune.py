@@ -1,9 +1,7 @@
-from ultralytics.utils import LOGGER, SETTINGS, TESTS_RUNNING, colorstr
+from ultralytics.utils import LOGGER, TESTS_RUNNING, colorstr
 
 try:
     assert not TESTS_RUNNING  # do not log pytest
-    assert SETTINGS["neptune"] is True  # verify integration is enabled
-
     import neptune
     from neptune.types import File
 
