@@ -70,25 +70,25 @@ class Replays:
     """
 
     def __init__(self, workdir):
+        from ultralytics_neptune.verification import parity
+
         self.workdir = workdir
         self._traces: dict = {}
+        # the replaying functions themselves, not whatever stands in their place when a test serves traces from here
+        self._our_trace, self._upstream_trace = parity.our_trace, parity.upstream_trace
 
     def ours(self, name: str, as_release: str | None = None, extended: bool = False):
         """Our module's trace on a recording, behaving as a release (default: the recording's)."""
-        from ultralytics_neptune.verification import parity
-
         recording = self._recording(name)
         release = as_release or recording.ultralytics_version
         return self._trace(
             ("ours", name, release, extended),
-            lambda folder: parity.our_trace(recording, folder, version=release, extended=extended),
+            lambda folder: self._our_trace(recording, folder, version=release, extended=extended),
         )
 
     def upstream(self, name: str):
         """The installed upstream module's trace on a recording (LookupError where there is none)."""
-        from ultralytics_neptune.verification import parity
-
-        return self._trace(("upstream", name), lambda folder: parity.upstream_trace(self._recording(name), folder))
+        return self._trace(("upstream", name), lambda folder: self._upstream_trace(self._recording(name), folder))
 
     def our_trace(self, recording, workdir, version: str | None = None, extended: bool = False):
         """``parity.our_trace`` served from the shared replays, for tests of what is done with traces."""

@@ -25,14 +25,21 @@ from pathlib import Path
 
 from ultralytics_neptune.composed import as_era_sees_it, installed_release, load_module
 from ultralytics_neptune.releases import era_of
-from ultralytics_neptune.starting import PREFIX, PendingFile, StartingRun, client_file, describe, stop_client_run
+from ultralytics_neptune.starting import (
+    PREFIX,
+    STOP_TIMEOUT,
+    PendingFile,
+    StartingRun,
+    client_file,
+    describe,
+    stop_client_run,
+)
 from ultralytics_neptune.unwritten import ledger_of, watch_writes, write_queue_to_disk
 
 RUN_STATE_FILE = "neptune_run.json"  # the run id and last steps, kept next to the weights for a resumed training
 #: init_run arguments extended mode passes unless the user gives them: progress bars would flood captured output
 INIT_DEFAULTS = {"capture_stdout": False, "capture_stderr": False, "capture_hardware_metrics": True}
 PLOT_SUFFIXES = (".png", ".jpg", ".jpeg")
-STOP_TIMEOUT = 60  # seconds the stop at train end waits for queued operations; the rest stays on disk for sync
 
 
 def _as_number(value) -> tuple:

@@ -13,10 +13,12 @@ import random
 import re
 import sys
 import threading
+import time
 import weakref
 
 PREFIX = "Neptune: "  # of the package's warnings (plain: they are read in logs and tests alike)
 START_TIMEOUT = 120  # seconds any wait for a run still starting lasts at most; what waits for it is dropped after that
+STOP_TIMEOUT = 60  # seconds a stop of the package's waits for queued operations; the rest stays on disk for sync
 # modules of the ``neptune`` client that draw from Python's global random generator
 CLIENT_RANDOM_USERS = (
     "neptune.internal.operation_processors.utils",
@@ -57,8 +59,21 @@ def _client_file_of(value):
 def import_client():
     """Import the ``neptune`` client, and give its modules that draw from Python's global random generator one of
     their own: it draws (a run folder's key, reconnection delays) on the start thread, amid the training's
-    augmentation draws, which would otherwise change from run to run and the training with them."""
-    import neptune
+    augmentation draws, which would otherwise change from run to run and the training with them.
+
+    The client imports ``jsonschema``, which builds an IRI grammar at import when ``rfc3987_syntax`` is installed, for
+    a format check the client never makes: more than half of the import's CPU time, taken from the training even on
+    this thread (the GIL). ``jsonschema`` does without it when it cannot be imported, so where ``jsonschema`` is not
+    imported yet it is hidden while the client imports: ``jsonschema`` then checks no "iri" format in this process.
+    """
+    hidden = "jsonschema" not in sys.modules and "rfc3987_syntax" not in sys.modules
+    if hidden:
+        sys.modules["rfc3987_syntax"] = None
+    try:
+        import neptune
+    finally:
+        if hidden and sys.modules.get("rfc3987_syntax", False) is None:
+            del sys.modules["rfc3987_syntax"]
 
     for name in CLIENT_RANDOM_USERS:
         try:
@@ -237,11 +252,13 @@ def _see_through_at_exit(run: StartingRun) -> None:
 
 
 def _finish_starts() -> None:
-    """At interpreter exit, finish the starts still unfinished (a DDP worker that only logged its start, a training
-    that failed in its set-up before teardown): each gets at most START_TIMEOUT seconds, and a run that starts only
-    now is stopped here, as the client's own exit handler, registered by ``init_run``, would come too late to run."""
+    """At interpreter exit, finish the starts still unfinished that hold what a training logged (a DDP worker that
+    only logged its start, a training that failed in its set-up before teardown): at most START_TIMEOUT seconds for all
+    of them, and STOP_TIMEOUT for each stop. A run that starts only now is stopped here, as the client's own exit
+    handler, registered by ``init_run``, would come too late to run."""
+    deadline = time.monotonic() + START_TIMEOUT
     for run in list(_unfinished):
         if run.failed or run.stopped or not run._queue:
             continue
-        if run.started() is not None:
-            stop_client_run(run.run)
+        if run.started(max(0.0, deadline - time.monotonic())) is not None:
+            stop_client_run(run.run, seconds=STOP_TIMEOUT)
