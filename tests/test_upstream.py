@@ -2,15 +2,18 @@
 
 The tree is a copy of the installed ``ultralytics`` package (an unpacked wheel). Whatever runs in it runs in a
 subprocess with ``PYTHONPATH=<tree>``, so the copy shadows the installed package; ``ultralytics_neptune`` is made
-unimportable there, unless a test registers our package on purpose.
+unimportable there, unless a test registers our package on purpose. The docs and upstream's settings test, which only
+a git checkout of Ultralytics has, are in tests/test_upstream_checkout.py.
 """
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -20,7 +23,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from run_checks import EPOCHS, outside_pytest, problems_of
+from run_checks import EPOCHS, MODULE_EVENTS, outside_pytest, problems_of
 
 from ultralytics_neptune.offline import read_offline_runs
 from ultralytics_neptune.synthetic import make_detection_dataset, offline_environment
@@ -32,39 +35,22 @@ INTEGRATIONS = "ultralytics/utils/callbacks/base.py"
 DOCS_PAGE = "docs/en/integrations/neptune.md"
 TEST_FILE = "tests/test_neptune.py"
 WRITTEN = {MODULE, SETTINGS, INTEGRATIONS, DOCS_PAGE, TEST_FILE}
-EVENTS = [
-    "on_fit_epoch_end",
-    "on_pretrain_routine_start",
-    "on_train_end",
-    "on_train_epoch_end",
-    "on_train_start",
-    "on_val_end",
-]
+UNWRITTEN = {"mkdocs.yml", "docs/en/integrations/index.md", "docs/en/quickstart.md", "tests/test_cli.py"}
 
 BLOCK_OUR_PACKAGE = 'import sys; sys.modules["ultralytics_neptune"] = None  # a Python without our package\n'
 YOLO = BLOCK_OUR_PACKAGE + 'from ultralytics.cfg import entrypoint; sys.argv = ["yolo", *sys.argv[1:]]; entrypoint()'
 TRAINING = ["model=yolov8n.yaml", "imgsz=64", "batch=4", "workers=0", "device=cpu"]
 
-# Ultralytics' ruff rules: the [tool.ruff] section of its pyproject.toml (8.4.190 sdist: line-length 120, py38,
-# docstring-code-format, google docstrings) plus what its CI formatter adds (ultralytics/actions,
-# actions/format_code.py: --extend-select=F,I,D,UP,RUF,FA and these ignores). src makes `ultralytics` first-party,
-# as in Ultralytics' repository, where the configuration lies next to the package.
-ULTRALYTICS_RUFF = """
+# The ruff settings of Ultralytics' repository: the [tool.ruff] sections of its pyproject.toml (8.4.190 sdist), which
+# lies next to the ultralytics package and tests/ (first-party for isort). The formatter's own options come on top.
+ULTRALYTICS_PYPROJECT = """[tool.ruff]
 line-length = 120
 target-version = "py38"
-src = ["{tree}"]
 
-[format]
+[tool.ruff.format]
 docstring-code-format = true
 
-[lint]
-extend-select = ["F", "I", "D", "UP", "RUF", "FA"]
-ignore = [
-    "BLE001", "D100", "D104", "D203", "D205", "D212", "D213", "D401", "D406", "D407", "D413",
-    "RUF001", "RUF002", "RUF012", "S110",
-]
-
-[lint.pydocstyle]
+[tool.ruff.lint.pydocstyle]
 convention = "google"
 """
 
@@ -185,8 +171,10 @@ TIMINGS = {"Configuration/Model/model/speed_PyTorch(ms)"}
 
 
 def comparable(run) -> dict:
-    """{field: [operation, ...]} of a run, without what differs between two identical trainings: the machine fields,
-    timings, paths, file digests; series values to 4 significant digits, uploads as file name and whether an image."""
+    """{field: [operation, ...]} of a run, without what differs between two trainings of the same arguments: the
+    machine fields, timings, paths, file digests, series values (steps kept); uploads as file name and whether an
+    image. Series values differ: in the tree, the client's `init_run` draws from Python's `random` after Ultralytics
+    seeded it (as 8.4.131's module did), which changes the augmentations; our package keeps those draws out."""
     fields: dict = {}
     for op in run.trace.without_environment().operations:
         name = "/".join(op["path"])
@@ -197,7 +185,7 @@ def comparable(run) -> dict:
 def comparable_operation(name: str, op: dict) -> tuple:
     kind = op["type"]
     if kind == "LogFloats":
-        return kind, tuple((point["step"], float(f"{point['value']:.4g}")) for point in op["values"])
+        return kind, tuple(point["step"] for point in op["values"])
     if kind == "UploadFile":
         file_name = Path(op["file_path"]).name if op.get("file_path") else None  # a figure is uploaded as a PNG
         return kind, file_name, "image" in op["content"]
@@ -310,7 +298,7 @@ def double_training(patched_tree, dataset, tmp_path_factory):
         model = YOLO("yolov8n.yaml")
         add_neptune_callbacks(model)
         model.train(data=sys.argv[1], epochs=1, imgsz=64, batch=4, workers=0, device="cpu", plots=False)
-        print(json.dumps({"builtin enabled": builtin.enabled, "builtin started a run": builtin.run is not None}))
+        print(json.dumps({"builtin registered": bool(builtin.callbacks)}))
     """
     env = environment(workdir, patched_tree)
     yield from background(Python(code, env, workdir, str(dataset), str(workdir / "runs")), workdir)
@@ -345,7 +333,7 @@ def test_yolo_train_with_the_key_on_logs_one_complete_run(yolo_run, patched_tree
     assert problems_of(yolo_run, release_of(patched_tree)) == []
 
 
-def test_yolo_train_with_the_key_on_logs_what_our_package_logs(yolo_run, reference_run):
+def test_yolo_train_with_the_key_on_logs_the_fields_steps_and_settings_our_package_logs(yolo_run, reference_run):
     assert comparable(yolo_run) == comparable(reference_run)
 
 
@@ -357,7 +345,7 @@ def test_yolo_train_with_the_settings_as_upstream_leaves_them_logs_nothing(key_o
 
 def test_with_the_key_on_and_our_package_registered_a_training_starts_one_run(double_training):
     report = json.loads(double_training.python.finish(timeout=600))
-    assert report == {"builtin enabled": True, "builtin started a run": False}
+    assert report == {"builtin registered": True}
     assert len(read_offline_runs(double_training.workdir / ".neptune")) == 1
 
 
@@ -378,11 +366,13 @@ print(json.dumps({{"file": neptune.__file__, **events}}))
 """
 
 
-def test_the_drop_in_module_alone_registers_its_events_outside_pytest_with_the_key_on(
+def test_the_drop_in_module_alone_registers_its_events_outside_pytest_whatever_the_key(
     tree_with_our_module_alone, tmp_path
 ):
+    """As every integration module of 8.4.190, it leaves the settings key to add_integration_callbacks."""
     report = json.loads(python(MODULE_REPORT, environment(tmp_path, tree_with_our_module_alone), tmp_path))
-    assert report == {"file": str(tree_with_our_module_alone / MODULE), "key on": EVENTS, "key off": []}
+    events = sorted(MODULE_EVENTS)
+    assert report == {"file": str(tree_with_our_module_alone / MODULE), "key on": events, "key off": events}
 
 
 def test_the_drop_in_module_alone_registers_nothing_under_pytest(tree_with_our_module_alone, tmp_path):
@@ -415,6 +405,13 @@ def test_the_command_prints_one_diff_naming_every_file_it_writes(patched):
     assert result.stdout.count("--- /dev/null\n") == 3  # new: the module, the docs page and the test file
 
 
+def test_the_command_lists_what_a_wheel_tree_could_not_take(patched):
+    _, result = patched
+    prefix = "ultralytics-neptune upstream: unwritten: "
+    unwritten = [line[len(prefix) :] for line in result.stderr.splitlines() if line.startswith(prefix)]
+    assert {line.split(":", 1)[0] for line in unwritten} == UNWRITTEN
+
+
 def test_the_printed_diff_applied_to_a_fresh_tree_gives_the_written_tree(patched, fresh_tree):
     if shutil.which("git") is None:
         pytest.skip("git is not installed")
@@ -439,6 +436,16 @@ def test_the_settings_key_is_off_by_default_and_follows_mlflow(patched_tree):
     lines = (patched_tree / SETTINGS).read_text("utf-8").splitlines()
     mlflow = next(i for i, line in enumerate(lines) if line.strip().startswith('"mlflow":'))
     assert lines[mlflow + 1] == " " * 12 + '"neptune": False,  # Neptune logging'
+
+
+def schema_version(tree: Path) -> tuple:
+    text = (tree / SETTINGS).read_text("utf-8")
+    return tuple(map(int, text.split('file=SETTINGS_FILE, version="', 1)[1].split('"', 1)[0].split(".")))
+
+
+def test_the_settings_schema_version_is_bumped_once(patched_tree, pristine_tree):
+    before = schema_version(pristine_tree)
+    assert schema_version(patched_tree) == (*before[:2], before[2] + 1)
 
 
 def test_trainers_load_neptune_between_mlflow_and_raytune(patched_tree):
@@ -543,33 +550,220 @@ def test_a_tree_that_cannot_take_the_callback_is_refused_and_left_unchanged(fres
     assert fingerprint(fresh_tree) == before
 
 
-# Ultralytics' conventions
+# Ultralytics' conventions: its formatter, the module's size and constructs, the written test against mutations
+
+FORMATTER_CHECK = [
+    "check",
+    "--fix",
+    "--unsafe-fixes",
+    "--extend-select=F,I,D,UP,RUF,FA",
+    "--target-version=py38",
+    "--ignore=BLE001,D100,D104,D203,D205,D212,D213,D401,D406,D407,D413,RUF001,RUF002,RUF012,S110",
+]
+NEW_PYTHON = [MODULE, TEST_FILE]
+EDITED_PYTHON = [SETTINGS, INTEGRATIONS]
+FORBIDDEN = {
+    "a thread": r"\bthreading\b|\bThread\(",
+    "an exit handler": r"\batexit\b",
+    "an edit of sys.modules": r"\bsys\.modules\b",
+    "a warning filter": r"\bcatch_warnings\b|\bfilterwarnings\b|\bsimplefilter\b",
+    "the client's fork condition": r"_forking_cond",
+    "random": r"^\s*(?:import|from) random\b",
+    "a module __getattr__": r"\b__getattr__\b",
+    "a private attribute of another object": r"\b(?!self\b)[A-Za-z_]\w*\._[a-z]\w*",
+}
 
 
-def ruff(command: str, tree: Path, tmp_path: Path) -> subprocess.CompletedProcess:
-    pytest.importorskip("ruff", reason="ruff is not installed (lint extra)")
-    config = tmp_path / "ruff.toml"
-    config.write_text(ULTRALYTICS_RUFF.format(tree=tree))
-    arguments = [command, "--config", str(config), "--no-cache", str(tree / MODULE), str(tree / TEST_FILE)]
-    if command == "format":
-        arguments.append("--check")
-    return subprocess.run([sys.executable, "-m", "ruff", *arguments], capture_output=True, text=True, timeout=60)
+def formatted(tree: Path, workdir: Path, paths: list | None = None) -> Path:
+    """A copy of tree, under the [tool.ruff] of Ultralytics' pyproject.toml (8.4.190), after Ultralytics' formatter
+    steps (ultralytics-actions 0.5.19) on paths (by default the Python files the contribution writes)."""
+    copy = workdir / "formatted"
+    shutil.copytree(tree, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    (copy / "pyproject.toml").write_text(ULTRALYTICS_PYPROJECT)
+    files = [path for path in (paths or [*NEW_PYTHON, *EDITED_PYTHON]) if (copy / path).is_file()]
+    for command in (
+        [sys.executable, "-m", "ruff", *FORMATTER_CHECK, "--no-cache", *files],
+        [sys.executable, "-m", "ruff", "format", "--line-length=120", "--no-cache", *files],
+        [sys.executable, "-m", "actions.format_python_docstrings", *files],
+    ):
+        result = subprocess.run(command, cwd=copy, capture_output=True, text=True, timeout=120)
+        assert "No module named" not in result.stderr, result.stderr  # ruff and ultralytics-actions: the test extra
+    return copy
 
 
-def test_the_written_python_files_pass_ultralytics_ruff_rules(patched_tree, tmp_path):
-    result = ruff("check", patched_tree, tmp_path)
-    assert result.returncode == 0, result.stdout + result.stderr
+def changes(before: str, after: str) -> list:
+    """The changes from before to after, as (old lines, new lines) pairs."""
+    a, b = before.splitlines(), after.splitlines()
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    return [(a[i1:i2], b[j1:j2]) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"]
 
 
-def test_the_written_python_files_are_formatted_as_ultralytics_formats(patched_tree, tmp_path):
-    result = ruff("format", patched_tree, tmp_path)
-    assert result.returncode == 0, result.stdout + result.stderr
+@pytest.fixture(scope="module")
+def formatter_runs(patched_tree, pristine_tree, tmp_path_factory):
+    """(patched, its formatted copy, pristine, its formatted copy)."""
+    patched_copy = formatted(patched_tree, tmp_path_factory.mktemp("fmt-patched"))
+    pristine_copy = formatted(pristine_tree, tmp_path_factory.mktemp("fmt-pristine"))
+    return patched_tree, patched_copy, pristine_tree, pristine_copy
 
 
-def test_the_written_test_file_and_the_module_examples_pass_under_pytest_inside_the_tree(patched_tree, tmp_path):
-    # --doctest-modules: Ultralytics' pytest options run the docstring examples of the modules it collects
-    command = [sys.executable, "-m", "pytest", "--doctest-modules", TEST_FILE, MODULE, "-p", "no:cacheprovider", "-q"]
-    env = environment(tmp_path, patched_tree)
-    result = subprocess.run(command, env=env, cwd=patched_tree, capture_output=True, text=True, timeout=300)
+@pytest.mark.parametrize("path", NEW_PYTHON)
+def test_ultralytics_formatter_changes_nothing_in_a_written_file(formatter_runs, path):
+    patched, patched_copy, _, _ = formatter_runs
+    assert changes((patched / path).read_text("utf-8"), (patched_copy / path).read_text("utf-8")) == []
+
+
+@pytest.mark.parametrize("path", EDITED_PYTHON)
+def test_ultralytics_formatter_changes_an_edited_file_only_as_it_changes_the_original(formatter_runs, path):
+    patched, patched_copy, pristine, pristine_copy = formatter_runs
+    ours = changes((patched / path).read_text("utf-8"), (patched_copy / path).read_text("utf-8"))
+    theirs = changes((pristine / path).read_text("utf-8"), (pristine_copy / path).read_text("utf-8"))
+    assert ours == theirs
+
+
+def test_ultralytics_formatter_steps_do_change_unformatted_code(tmp_path):
+    """The formatter test above can fail: the same steps rewrite a module that is not formatted their way."""
+    tree = tmp_path / "tree"
+    (tree / "ultralytics/utils/callbacks").mkdir(parents=True)
+    source = "import os, sys\ndef f(x):\n  return x\n"
+    (tree / MODULE).write_text(source)
+    assert (formatted(tree, tmp_path) / MODULE).read_text() != source
+
+
+def test_the_written_module_holds_none_of_the_forbidden_constructs(patched_tree):
+    text = (patched_tree / MODULE).read_text("utf-8")
+    found = {what for what, pattern in FORBIDDEN.items() if re.search(pattern, text, re.MULTILINE)}
+    assert found == set()
+
+
+def test_the_forbidden_constructs_are_found_where_they_are():
+    samples = {
+        "a thread": "import threading\n",
+        "an exit handler": "atexit.register(stop)\n",
+        "an edit of sys.modules": 'sys.modules["rfc3987_syntax"] = None\n',
+        "a warning filter": "with warnings.catch_warnings():\n",
+        "the client's fork condition": "run._forking_cond.notify_all()\n",
+        "random": "import random\n",
+        "a module __getattr__": "def __getattr__(name):\n",
+        "a private attribute of another object": "started._state = 2\n",
+    }
+    for what, sample in samples.items():
+        assert re.search(FORBIDDEN[what], sample, re.MULTILINE), what
+
+
+def test_the_written_module_has_at_most_200_lines(patched_tree):
+    assert len((patched_tree / MODULE).read_text("utf-8").splitlines()) <= 200
+
+
+def tree_environment(tree: Path, workdir: Path) -> dict:
+    """The environment of a Python that runs tree's ultralytics and cannot import ultralytics_neptune."""
+    blocker = workdir / "blocked" / "ultralytics_neptune"
+    blocker.mkdir(parents=True, exist_ok=True)
+    (blocker / "__init__.py").write_text('raise ImportError("ultralytics_neptune is not importable here")\n')
+    env = environment(workdir, tree)
+    env["PYTHONPATH"] = os.pathsep.join([str(blocker.parent), str(tree)])
+    return env
+
+
+IN_TREE_PYTEST = ["-p", "no:ultralytics_neptune", "-p", "no:cacheprovider", "-q"]
+
+
+def pytest_in_tree(tree: Path, workdir: Path, *arguments: str) -> subprocess.CompletedProcess:
+    """Run `pytest tests/test_neptune.py` inside tree, in a Python where ultralytics_neptune cannot be imported."""
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", *IN_TREE_PYTEST, TEST_FILE, *arguments],
+        env=tree_environment(tree, workdir),
+        cwd=tree,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+LEFT_BEHIND = f"""
+import json, sys, threading
+
+import matplotlib.pyplot as plt
+import pytest
+from ultralytics.utils import LOGGER
+from ultralytics.utils.callbacks import neptune as module
+
+threads, handlers = set(threading.enumerate()), list(LOGGER.handlers)
+attributes, logger = dict(vars(module)), dict(vars(LOGGER))
+code = pytest.main([*{IN_TREE_PYTEST!r}, {TEST_FILE!r}])
+changed = lambda before, now: sorted(k for k in set(before) | set(now) if before.get(k, now) is not now.get(k, before))
+print(json.dumps({{
+    "exit code": int(code),
+    "new threads": sorted(thread.name for thread in set(threading.enumerate()) - threads),
+    "logger handlers changed": LOGGER.handlers != handlers,
+    "logger attributes changed": changed(logger, dict(vars(LOGGER))),
+    "module attributes changed": changed(attributes, dict(vars(module))),
+    "figures open": len(plt.get_fignums()),
+}}))
+"""
+
+
+def test_the_written_test_file_leaves_no_thread_handler_patch_or_figure_behind(patched_tree, tmp_path):
+    report = json.loads(python(LEFT_BEHIND, tree_environment(patched_tree, tmp_path), patched_tree))
+    assert report == {
+        "exit code": 0,
+        "new threads": [],
+        "logger handlers changed": False,
+        "logger attributes changed": [],
+        "module attributes changed": [],
+        "figures open": 0,
+    }
+
+
+def test_the_written_test_file_passes_under_pytest_inside_the_tree(patched_tree, tmp_path):
+    result = pytest_in_tree(patched_tree, tmp_path)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert "skipped" not in result.stdout  # the neptune client is installed here: every test ran
+    assert " passed" in result.stdout
+    assert "skipped" not in result.stdout
+
+
+MUTATIONS = {
+    "no weights upload": (
+        'run[f"weights/{trainer.args.name or trainer.args.task}/{trainer.best.name}"].upload(File(str(trainer.best)))',
+        "pass",
+    ),
+    "no stop at teardown": ("run.stop(seconds=STOP_TIMEOUT)", "pass"),
+    "a figure left open": ("plt.close(fig)", "pass"),
+    "one loss key dropped": (
+        'trainer.label_loss_items(trainer.tloss, prefix="train")',
+        'dict(list(trainer.label_loss_items(trainer.tloss, prefix="train").items())[1:])',
+    ),
+}
+
+
+@pytest.mark.parametrize("mutation", list(MUTATIONS))
+def test_the_written_test_fails_on_a_mutation_of_the_module(patched_tree, tmp_path, mutation):
+    tree = tmp_path / "tree"
+    shutil.copytree(patched_tree, tree, ignore=shutil.ignore_patterns("__pycache__"))
+    old, new = MUTATIONS[mutation]
+    module = (tree / MODULE).read_text("utf-8")
+    assert module.count(old) == 1, f"the mutation {mutation!r} no longer applies to the module"
+    (tree / MODULE).write_text(module.replace(old, new))
+    result = pytest_in_tree(tree, tmp_path, "-x")
+    assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-3000:]  # 1: tests ran and failed
+
+
+def shape(trace) -> dict:
+    """{field: sorted operations} of a trace without values: kinds, steps, uploaded file names."""
+    fields: dict = {}
+    for op in trace.without_environment().operations:
+        if op["type"] == "LogFloats":
+            item = (op["type"], tuple(point["step"] for point in op["values"]))
+        elif op["type"] == "UploadFile":
+            item = (op["type"], Path(op["file_path"]).name if op.get("file_path") else None)
+        else:
+            item = (op["type"],)
+        fields.setdefault("/".join(op["path"]), []).append(item)
+    return {name: sorted(items) for name, items in fields.items()}
+
+
+def test_yolo_train_with_the_key_on_logs_a_run_shaped_as_the_golden_trace_of_the_release(yolo_run, patched_tree):
+    from ultralytics_neptune.trace import Trace
+    from ultralytics_neptune.verification.recording import golden_trace_path
+
+    golden = Trace.load(golden_trace_path(f"ultralytics-{release_of(patched_tree)}"))
+    assert shape(yolo_run.trace) == shape(golden)

@@ -1,9 +1,12 @@
 """The changes that contribute our Neptune callback to an Ultralytics source tree, all computed before any is written.
 
 A tree is the folder that holds the ``ultralytics`` package: a git checkout of Ultralytics or an unpacked wheel, of a
-release that no longer ships its own Neptune callback (8.4.132 or later). The contribution is the drop-in module, its
-settings key (off by default), its entry among the integrations a trainer loads, a docs page and a test file. A tree
-that cannot take it raises ``Refusal`` before anything is written; ``write`` then writes every file or none.
+release that no longer ships its own Neptune callback (8.4.132 or later). The contribution is the module, its settings
+key (off by default, the settings schema version bumped), its entry among the integrations a trainer loads, a test
+file, the update of upstream's settings test, and the docs (the Neptune page, the nav, the integrations index and the
+quickstart settings table). What the tree has no file for (a wheel has no docs, no mkdocs.yml, no tests) is listed as
+unwritten. A tree that cannot take the code raises ``Refusal`` before anything is written; ``write`` then writes every
+file or none.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import os
 import re
 import tempfile
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ultralytics_neptune.releases import LAST_UPSTREAM, has_upstream_module, parse_version
@@ -30,12 +33,18 @@ SETTINGS = "ultralytics/utils/__init__.py"
 INTEGRATIONS = "ultralytics/utils/callbacks/base.py"
 DOCS_PAGE = "docs/en/integrations/neptune.md"
 TEST_FILE = "tests/test_neptune.py"
+SETTINGS_TEST = "tests/test_cli.py"
 
 SETTINGS_KEY_LINE = '"neptune": False,  # Neptune logging'
 # the integration line the key goes after, and any line that would mean the tree has a Neptune setting already
 MLFLOW_SETTING = re.compile(r'^(?P<indent>[ \t]+)"mlflow": (?:True|False),  #[^\n]*\n', re.MULTILINE)
 NEPTUNE_SETTING = re.compile(r'^[ \t]*"neptune"\s*:', re.MULTILINE)
 VERSION = re.compile(r'^__version__ = "(?P<version>[^"]+)"', re.MULTILINE)
+# the settings schema version, bumped with every change of the settings keys (0.0.7 -> 0.0.8 when neptune was removed)
+SCHEMA_VERSION = re.compile(
+    r'^(?P<indent>[ \t]+)def __init__\(self, file=SETTINGS_FILE, version="(?P<version>\d+\.\d+\.\d+)"\):\r?\n',
+    re.MULTILINE,
+)
 
 # add_integration_callbacks from 8.4.177: a loop over the settings keys whose modules a trainer imports
 INTEGRATION_LOOP = re.compile(r'^(?P<indent>[ \t]+)for key in \((?P<keys>"\w+"(?:, "\w+")*)\):\r?\n', re.MULTILINE)
@@ -57,13 +66,25 @@ class Change:
     new: str
 
 
-def plan(root: Path | str) -> list[Change]:
-    """Return the changes that contribute our Neptune callback to the Ultralytics tree at root.
+@dataclass(frozen=True)
+class Contribution:
+    """What ``upstream`` writes into a tree (changes) and what the contribution holds that the tree had no file for."""
+
+    changes: list[Change]
+    unwritten: list[str] = field(default_factory=list)
+    schema_version: str = ""  # the settings schema version after the change
+
+
+def plan(root: Path | str) -> Contribution:
+    """Return the contribution of our Neptune callback to the Ultralytics tree at root.
 
     Raises:
         Refusal: root holds no Ultralytics package of a known layout, its release still ships a Neptune callback, or
             the tree has a Neptune module or setting already.
     """
+    from ultralytics_neptune.upstream.docs import docs_changes
+    from ultralytics_neptune.upstream.settings_test import settings_test_change
+
     root = Path(root)
     if not (root / PACKAGE_INIT).is_file():
         raise Refusal(f"{root} holds no Ultralytics source tree: {root / PACKAGE_INIT} does not exist")
@@ -79,14 +100,18 @@ def plan(root: Path | str) -> list[Change]:
     if NEPTUNE_SETTING.search(settings):
         raise Refusal(f'{root / SETTINGS} already has a "neptune" settings key')
     integrations = _read(root, INTEGRATIONS)
+    new_settings, old_schema, new_schema = with_settings_key(settings)
     changes = [
         Change(MODULE, None, module_source()),
-        Change(SETTINGS, settings, with_settings_key(settings)),
+        Change(SETTINGS, settings, new_settings),
         Change(INTEGRATIONS, integrations, with_neptune_integration(integrations)),
-        _template_change(root, DOCS_PAGE, "neptune.md"),
         _template_change(root, TEST_FILE, "test_neptune.py"),
     ]
-    return [change for change in changes if change.old != change.new]
+    unwritten = []
+    for found, missing in (settings_test_change(root, old_schema, new_schema), docs_changes(root)):
+        changes.extend(found)
+        unwritten.extend(missing)
+    return Contribution([change for change in changes if change.old != change.new], unwritten, new_schema)
 
 
 def module_source() -> str:
@@ -99,14 +124,31 @@ def _under_header(source: str) -> str:
     return source if source.startswith(HEADER) else HEADER + source
 
 
-def with_settings_key(text: str) -> str:
-    """Return ``ultralytics/utils/__init__.py`` with the "neptune" settings default (off) after the MLflow one.
+def with_settings_key(text: str) -> tuple[str, str, str]:
+    """Add the "neptune" settings default (off) after the MLflow one and bump the settings schema version.
+
+    Ultralytics bumps ``SettingsManager(version=...)`` with every change of its settings keys; an existing settings
+    file of another version is then migrated: values of known keys with the right type are kept, new keys get their
+    defaults.
+
+    Args:
+        text (str): The content of ``ultralytics/utils/__init__.py``.
+
+    Returns:
+        (tuple[str, str, str]): The new content, the schema version before and the schema version after.
 
     Raises:
-        Refusal: the MLflow line of the settings defaults is not there exactly once.
+        Refusal: the MLflow line of the settings defaults or the schema version is not there exactly once.
     """
     mlflow = _only(MLFLOW_SETTING, text, f'{SETTINGS}: the settings defaults line "mlflow": True,  # ...')
-    return _insert_after(text, mlflow, mlflow["indent"] + SETTINGS_KEY_LINE)
+    text = _insert_after(text, mlflow, mlflow["indent"] + SETTINGS_KEY_LINE)
+    schema = _only(SCHEMA_VERSION, text, f'{SETTINGS}: def __init__(self, file=SETTINGS_FILE, version="...")')
+    old = schema["version"]
+    major, minor, patch = old.split(".")
+    new = f"{major}.{minor}.{int(patch) + 1}"
+    line = schema.group().rstrip("\r\n")
+    text = _replace(text, schema, line.replace(f'version="{old}"', f'version="{new}"'))
+    return text, old, new
 
 
 def with_neptune_integration(text: str) -> str:
