@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import re
 
-from ultralytics_neptune.upstream.contribution import MODULE
+from ultralytics_neptune.upstream.contribution import MODULE, SETTINGS_TEST
 
 MEASURED = {
     "8.4.131": {
         "figures": 8,
         "state": "`started`: never stopped",
         "full disk": "crashed at the end of epoch 2 of 3 (`OSError: [Errno 28] No space left on device` from the "
-        "first upload); no final evaluation, no weights",
+        "first upload); no final evaluation, no weights uploaded",
     },
     "this PR": {
         "figures": 0,
@@ -26,7 +26,7 @@ MEASURED = {
         "uploads) and one line at `teardown` counting the 14 failed calls",
     },
 }
-RESULTS = "benchmarks/RESULTS.md of ultralytics-neptune, 2026-12-02, `tox -e bench`"
+RESULTS = "ultralytics-neptune's benchmarks/RESULTS.md (2026-12-02, `tox -e bench`)"
 
 
 def pr_body(contribution) -> str:
@@ -45,6 +45,12 @@ def pr_body(contribution) -> str:
     found = re.search(r"^STOP_TIMEOUT = (\d+)", module, re.MULTILINE)
     timeout = f"{found[1]} s" if found else "a bounded time"
     version = contribution.schema_version
+    settings_test = (
+        f"`{SETTINGS_TEST}::test_settings_migration` expects the new version, and that a file of the old schema with\n"
+        '`"neptune": True` keeps it.\n'
+        if any(change.path == SETTINGS_TEST for change in contribution.changes)
+        else ""
+    )
     return f"""## Re-add the Neptune integration, off by default, for self-hosted servers and offline runs
 
 PR #25972 removed the Neptune callback in 8.4.132 as a dead dependency once Neptune's hosted service closed
@@ -65,9 +71,9 @@ only when the key is on.
 
 {files}
 
-The module is {len(module.splitlines())} lines with docstrings (8.4.131's was 126; tensorboard 134, mlflow 150,
-clearml 151, dvc 194, wb 198). It keeps 8.4.131's shape and logs exactly what 8.4.131 logged (same namespaces, steps
-and values), plus three hardenings that change nothing logged:
+The module is {len(module.splitlines())} lines with docstrings (8.4.131's: 126; in 8.4.190 tensorboard 134, mlflow
+150, clearml 151, dvc 194, wb 198). It keeps 8.4.131's shape and logs exactly what 8.4.131 logged (same namespaces,
+steps and values), plus three hardenings that change nothing logged:
 
 - each logging call is guarded: one warning per kind of failure, a count at `teardown`, and the training goes on;
 - the matplotlib figure each plot is drawn on is closed after upload;
@@ -91,9 +97,7 @@ type matches the default, fills the other keys with their defaults and saves the
 - as with every migration, an `api_key` that is not a Platform key is dropped with a warning (files of 8.4.132 on
   hold only Platform keys already).
 
-`tests/test_cli.py::test_settings_migration` expects the new version, and that a file of the old schema with
-`"neptune": True` keeps it.
-
+{settings_test}
 ### Fixed against 8.4.131
 
 | | 8.4.131 | this PR | source |
@@ -104,8 +108,9 @@ type matches the default, fills the other keys with their defaults and saves the
 
 probe: a real tiny detect training, measured 2026-12-03 (yolov8n.yaml, 3 epochs at 64 px, 8 synthetic images,
 plots on, CPU, `neptune` 1.14.0.post2 offline), with Ultralytics 8.4.131 and in an unpacked 8.4.190 with this change.
-results: {RESULTS}: with 8.4.131's module, the same training held +581 MB more memory after `train()` than without
-Neptune (8 rounds, median), 8 figures open among it.
+For scale, from {RESULTS}:
+with 8.4.131's module the same training held +581 MB more memory after `train()` than without Neptune (8 rounds,
+median), its 8 open figures among it.
 
 ### How it was tested
 
