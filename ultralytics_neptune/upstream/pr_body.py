@@ -71,6 +71,9 @@ only when the key is on.
 
 {files}
 
+The API reference page that #25972 removed (`docs/en/reference/utils/callbacks/neptune.md`) is generated from the
+module by `docs/build_reference.py`, as for every module.
+
 The module is {len(module.splitlines())} lines with docstrings (8.4.131's: 126; in 8.4.190 tensorboard 134, mlflow
 150, clearml 151, dvc 194, wb 198). It keeps 8.4.131's shape and logs exactly what 8.4.131 logged (same namespaces,
 steps and values), plus three hardenings that change nothing logged:
