@@ -177,6 +177,10 @@ class ParityLogger:
         return composed
 
     def on_pretrain_routine_start(self, trainer) -> None:
+        """The module's start of a run; a run begun by an earlier start that never reached on_train_start starts now,
+        as upstream's did at once."""
+        if isinstance(self.run, StartingRun):
+            self.run.launch()
         self._project_given = bool(getattr(trainer.args, "project", None))
         self._warned = set()
         self.module.on_pretrain_routine_start(trainer)

@@ -23,7 +23,7 @@ import types
 import uuid
 from pathlib import Path
 
-from ultralytics_neptune.composed import as_era_sees_it, installed_release, load_module
+from ultralytics_neptune.composed import as_era_sees_it, era_arguments, installed_release, load_module
 from ultralytics_neptune.releases import era_of
 from ultralytics_neptune.starting import (
     PREFIX,
@@ -259,6 +259,7 @@ class ExtendedLogger:
     def _init_arguments(self, trainer, parity_arguments: dict) -> dict:
         """Parity's project, name and tags, then extended mode's: the project rule, defaults, a resumable id."""
         given = self.init_run_kwargs
+        parity_arguments = era_arguments(parity_arguments, self.era, bool(getattr(trainer.args, "project", None)))
         arguments = {**parity_arguments, **INIT_DEFAULTS, **given}
         arguments["project"] = given.get("project") or os.environ.get("NEPTUNE_PROJECT") or self.era.default_name
         weights = getattr(trainer, "wdir", None) or Path(trainer.save_dir) / "weights"

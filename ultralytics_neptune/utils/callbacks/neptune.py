@@ -8,7 +8,7 @@ try:
     assert hasattr(neptune, "__version__")  # verify package is not directory
 
     run = None  # NeptuneAI experiment logger instance
-    _failures = {}  # kind of logging failure -> how many times it happened in this run
+    _failures = {}  # (action, error type) -> how many times that logging call failed in this run
 
 except (ImportError, AssertionError):
     neptune = None
@@ -17,16 +17,18 @@ PREFIX = colorstr("Neptune: ")
 STOP_TIMEOUT = 30  # seconds teardown waits for logged data to be sent; what remains stays in the client's disk queue
 
 
-def _failed(kind: str, error: Exception) -> None:
-    """Warn about a logging failure once per kind in a run and count every one, so training goes on.
+def _failed(action: str, name: str, error: Exception) -> None:
+    """Warn about a failed logging call once per action and error type in a run, and count every one.
 
     Args:
-        kind (str): What could not be done, e.g. "upload a file".
-        error (Exception): The error that the Neptune client raised.
+        action (str): What was attempted, e.g. "upload".
+        name (str): What it was attempted on, e.g. "weights/train/best.pt".
+        error (Exception): The error that was raised.
     """
+    kind = (action, type(error).__name__)
     if kind not in _failures:
-        message = str(error).strip().splitlines()
-        LOGGER.warning(f"{PREFIX}could not {kind}, skipped: {type(error).__name__}: {message[0] if message else ''}")
+        lines = str(error).strip().splitlines()
+        LOGGER.warning(f"{PREFIX}could not {action} {name}, skipped: {kind[1]}: {lines[0] if lines else ''}")
     _failures[kind] = _failures.get(kind, 0) + 1
 
 
@@ -46,7 +48,7 @@ def _log_scalars(scalars: dict, step: int = 0) -> None:
             try:
                 run[k].append(value=v, step=step)
             except Exception as e:
-                _failed("log a scalar", e)
+                _failed("log", f"{k} at step {step}", e)
 
 
 def _log_images(imgs_dict: dict, group: str = "") -> None:
@@ -64,7 +66,7 @@ def _log_images(imgs_dict: dict, group: str = "") -> None:
             try:
                 run[f"{group}/{k}"].upload(File(v))
             except Exception as e:
-                _failed("upload a file", e)
+                _failed("upload", f"{group}/{k}", e)
 
 
 def _log_plot(title: str, plot_path: str) -> None:
@@ -86,7 +88,7 @@ def _log_plot(title: str, plot_path: str) -> None:
         ax.imshow(mpimg.imread(plot_path))
         run[f"Plots/{title}"].upload(fig)
     except Exception as e:
-        _failed("upload a plot", e)
+        _failed("upload", f"Plots/{title}", e)
     finally:
         plt.close(fig)
 
@@ -111,7 +113,7 @@ def on_train_epoch_end(trainer) -> None:
     try:
         _log_scalars(trainer.label_loss_items(trainer.tloss, prefix="train"), trainer.epoch + 1)
     except Exception as e:
-        _failed("read the training losses", e)
+        _failed("log", "the training losses", e)
     _log_scalars(trainer.lr, trainer.epoch + 1)
     if trainer.epoch == 1:
         _log_images({f.stem: str(f) for f in trainer.save_dir.glob("train_batch*.jpg")}, "Mosaic")
@@ -125,7 +127,7 @@ def on_fit_epoch_end(trainer) -> None:
 
             run["Configuration/Model"] = model_info_for_loggers(trainer)
         except Exception as e:
-            _failed("log the model summary", e)
+            _failed("log", "Configuration/Model", e)
     _log_scalars(trainer.metrics, trainer.epoch + 1)
 
 
@@ -144,20 +146,20 @@ def on_train_end(trainer) -> None:
         try:
             run[f"weights/{trainer.args.name or trainer.args.task}/{trainer.best.name}"].upload(File(str(trainer.best)))
         except Exception as e:
-            _failed("upload the weights", e)
+            _failed("upload", "the best weights", e)
 
 
 def teardown(trainer) -> None:
     """Stop the NeptuneAI run when training ends, waiting at most STOP_TIMEOUT seconds for data still being sent."""
     global run
     if run:
-        if _failures:
-            LOGGER.warning(f"{PREFIX}{sum(_failures.values())} logging operations failed in this run (warnings above)")
         try:
             run.stop(seconds=STOP_TIMEOUT)
         except Exception as e:
-            _failed("stop the run", e)
+            _failed("stop", "the run", e)
         run = None
+    if sum(_failures.values()) > len(_failures):  # repeats were not warned about: say how many failed in all
+        LOGGER.warning(f"{PREFIX}in all, {sum(_failures.values())} problems while logging (warnings above)")
 
 
 callbacks = (
