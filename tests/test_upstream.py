@@ -27,7 +27,7 @@ from run_checks import EPOCHS, MODULE_EVENTS, outside_pytest, problems_of
 
 from ultralytics_neptune.offline import read_offline_runs
 from ultralytics_neptune.synthetic import make_detection_dataset, offline_environment
-from ultralytics_neptune.upstream.contribution import HEADER, with_neptune_integration
+from ultralytics_neptune.upstream.contribution import HEADER
 
 MODULE = "ultralytics/utils/callbacks/neptune.py"
 SETTINGS = "ultralytics/utils/__init__.py"
@@ -455,23 +455,14 @@ def test_trainers_load_neptune_between_mlflow_and_raytune(patched_tree):
     assert max(len(line) for line in text.splitlines()) <= 120
 
 
-def test_releases_before_8_4_177_import_the_module_after_mlflow():
-    """From 8.4.132 to 8.4.176 add_integration_callbacks imported every integration and extended a list."""
-    before = textwrap.dedent(
-        """\
-        def add_integration_callbacks(instance):
-            if "Trainer" in instance.__class__.__name__:
-                from .mlflow import callbacks as mlflow_cb
-                from .platform import callbacks as platform_cb
-
-                callbacks_list.extend([platform_cb, mlflow_cb, tune_cb])
-        """
-    )
-    lines = with_neptune_integration(before).splitlines()
-    assert lines[lines.index("        from .mlflow import callbacks as mlflow_cb") + 1] == (
-        "        from .neptune import callbacks as neptune_cb"
-    )
-    assert "        callbacks_list.extend([platform_cb, mlflow_cb, neptune_cb, tune_cb])" in lines
+def test_a_tree_before_8_4_177_is_refused_as_the_module_checks_no_settings_key(fresh_tree):
+    """From 8.4.132 to 8.4.176 add_integration_callbacks imported every integration, each checking its own key."""
+    init = fresh_tree / "ultralytics" / "__init__.py"
+    text = init.read_text("utf-8")
+    init.write_text(re.sub(r'__version__ = "[^"]+"', '__version__ = "8.4.176"', text), "utf-8")
+    result = upstream(str(fresh_tree), "--check")
+    assert result.returncode == 2
+    assert "older than 8.4.177" in result.stderr
 
 
 def test_the_docs_page_says_how_to_install_enable_and_log_offline(patched_tree):

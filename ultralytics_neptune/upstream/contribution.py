@@ -46,11 +46,11 @@ SCHEMA_VERSION = re.compile(
     re.MULTILINE,
 )
 
-# add_integration_callbacks from 8.4.177: a loop over the settings keys whose modules a trainer imports
+# add_integration_callbacks from 8.4.177: a loop over the settings keys whose modules a trainer imports. The module
+# checks no settings key itself, as Ultralytics' own integrations no longer do: trees before 8.4.177, which imported
+# every integration module and let each check its key, are refused.
+FIRST_TARGET = "8.4.177"
 INTEGRATION_LOOP = re.compile(r'^(?P<indent>[ \t]+)for key in \((?P<keys>"\w+"(?:, "\w+")*)\):\r?\n', re.MULTILINE)
-# add_integration_callbacks from 8.4.132 to 8.4.176: every integration module imported, their callbacks extended
-MLFLOW_IMPORT = re.compile(r"^(?P<indent>[ \t]+)from \.mlflow import callbacks as mlflow_cb\r?\n", re.MULTILINE)
-CALLBACKS_EXTEND = re.compile(r"^[ \t]+callbacks_list\.extend\(\[[^\]\n]*\bmlflow_cb, [^\]\n]*\]\)\r?\n", re.MULTILINE)
 
 
 class Refusal(Exception):
@@ -93,6 +93,11 @@ def plan(root: Path | str) -> Contribution:
         raise Refusal(
             f"Ultralytics {version} in {root} is older than 8.4.132: releases up to {LAST_UPSTREAM} still ship their "
             "own Neptune callback"
+        )
+    if parse_version(version) < parse_version(FIRST_TARGET):
+        raise Refusal(
+            f"Ultralytics {version} in {root} is older than {FIRST_TARGET}: the contribution targets the layout where "
+            "add_integration_callbacks imports an integration only when its settings key is on"
         )
     if (root / MODULE).exists():
         raise Refusal(f"{root / MODULE} already exists: this tree already has a Neptune callback")
@@ -154,36 +159,26 @@ def with_settings_key(text: str) -> tuple[str, str, str]:
 def with_neptune_integration(text: str) -> str:
     """Return ``ultralytics/utils/callbacks/base.py`` with "neptune" among the integrations a trainer loads.
 
-    From 8.4.177 the key joins, in alphabetical order, the keys whose settings the loop reads; from 8.4.132 to 8.4.176
-    the module is imported after MLflow's and its callbacks follow MLflow's, as they did up to 8.4.131. Where the
-    docstring names the integrations, it names Neptune too.
+    The key joins, in alphabetical order, the keys whose settings the loop of ``add_integration_callbacks`` reads.
+    Where the docstring names the integrations, it names Neptune too.
 
     Raises:
-        Refusal: neither layout is there exactly as expected.
+        Refusal: the loop is not there exactly once, or has no "mlflow".
     """
-    if INTEGRATION_LOOP.search(text):
-        loop = _only(INTEGRATION_LOOP, text, f"{INTEGRATIONS}: the loop over integration keys")
-        keys = re.findall(r'"(\w+)"', loop["keys"])
-        if "mlflow" not in keys:
-            raise Refusal(f"unrecognised layout: {INTEGRATIONS} loops over ({loop['keys']}), without mlflow")
-        keys.insert(next((i for i, key in enumerate(keys) if key > "neptune"), len(keys)), "neptune")
-        quoted = ", ".join(f'"{key}"' for key in keys)
-        changed = f"{loop['indent']}for key in ({quoted}):"
-        text = _replace(text, loop, changed)
-    elif MLFLOW_IMPORT.search(text):
-        mlflow = _only(MLFLOW_IMPORT, text, f"{INTEGRATIONS}: the import of the MLflow callbacks")
-        text = _insert_after(text, mlflow, f"{mlflow['indent']}from .neptune import callbacks as neptune_cb")
-        extend = _only(CALLBACKS_EXTEND, text, f"{INTEGRATIONS}: callbacks_list.extend([..., mlflow_cb, ...])")
-        changed = extend.group().rstrip("\r\n").replace("mlflow_cb, ", "mlflow_cb, neptune_cb, ")
-        text = _replace(text, extend, changed)
-    else:
+    if not INTEGRATION_LOOP.search(text):
         raise Refusal(
-            f'unrecognised layout: {INTEGRATIONS} has neither the loop `for key in ("clearml", ...):` of '
-            "add_integration_callbacks nor its `from .mlflow import callbacks as mlflow_cb`"
+            f'unrecognised layout: {INTEGRATIONS} has no loop `for key in ("clearml", ...):` over integration keys'
         )
+    loop = _only(INTEGRATION_LOOP, text, f"{INTEGRATIONS}: the loop over integration keys")
+    keys = re.findall(r'"(\w+)"', loop["keys"])
+    if "mlflow" not in keys:
+        raise Refusal(f"unrecognised layout: {INTEGRATIONS} loops over ({loop['keys']}), without mlflow")
+    keys.insert(next((i for i, key in enumerate(keys) if key > "neptune"), len(keys)), "neptune")
+    quoted = ", ".join(f'"{key}"' for key in keys)
+    changed = f"{loop['indent']}for key in ({quoted}):"
     if len(changed) > LINE_LENGTH:
         raise Refusal(f"unrecognised layout: with neptune, a line of {INTEGRATIONS} would exceed {LINE_LENGTH}")
-    return _with_neptune_in_docstring(text)
+    return _with_neptune_in_docstring(_replace(text, loop, changed))
 
 
 def _insert_after(text: str, line: re.Match, new_line: str) -> str:
