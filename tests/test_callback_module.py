@@ -173,3 +173,17 @@ def test_the_clients_banner_rule_is_not_taken_for_the_message():
     banner = "\n\x1b[95m\n----NeptuneMissingApiTokenException----\n\x1b[0m\nThe client couldn't find your token.\n"
     error = ValueError(banner)
     assert describe(error) == "ValueError: The client couldn't find your token."
+
+
+def test_an_event_that_raises_where_the_module_does_not_guard_is_a_warning(
+    neptune_fake, parity_callbacks, neptune_replay, latest_recording, caplog
+):
+    def without_learning_rates(trainer):
+        if hasattr(trainer, "lr"):
+            del trainer.lr
+
+    trainer = neptune_replay(latest_recording, [{"on_train_epoch_end": without_learning_rates}, parity_callbacks])
+    assert (trainer.save_dir / "weights" / "best.pt").exists()  # the training went on to its end
+    warnings = [r.getMessage() for r in caplog.records if "on_train_epoch_end failed (AttributeError" in r.getMessage()]
+    assert len(warnings) == 1
+    assert any(op["path"][0] == "metrics" for op in neptune_fake.last_run.operations)

@@ -326,11 +326,11 @@ def test_the_environment_variable_switches_extended_mode_on(neptune_fake, neptun
 
 def test_an_explicit_extended_false_wins_over_the_environment(monkeypatch):
     from ultralytics_neptune import neptune_callbacks
-    from ultralytics_neptune.extended import ExtendedLogger
+    from ultralytics_neptune.composed import ParityLogger
 
     monkeypatch.setenv("ULTRALYTICS_NEPTUNE_EXTENDED", "1")
-    (teardown,) = neptune_callbacks(extended=False)["teardown"]
-    assert not isinstance(getattr(teardown, "__self__", None), ExtendedLogger)
+    (train_start,) = neptune_callbacks(extended=False)["on_train_start"]
+    assert isinstance(train_start.__self__, ParityLogger)
 
 
 def test_a_meaningless_environment_value_is_refused_at_registration(monkeypatch):

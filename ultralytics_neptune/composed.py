@@ -25,7 +25,7 @@ from pathlib import Path
 
 from ultralytics_neptune import releases
 from ultralytics_neptune.releases import Era, era_of
-from ultralytics_neptune.starting import PREFIX, StartingRun, client_file
+from ultralytics_neptune.starting import PREFIX, StartingRun, client_file, describe
 
 MODULE = "ultralytics_neptune.utils.callbacks.neptune"
 NEWEST_DEFAULT_NAME = releases.ERAS[-1].default_name  # the default project and tag the module itself passes
@@ -139,6 +139,8 @@ class ParityLogger:
         **init_run_kwargs: Arguments for ``neptune.init_run`` over the module's project, name and tags.
     """
 
+    COMPOSED_EVENTS = ("on_pretrain_routine_start", "on_train_end")  # the module's events this logger adds to
+
     def __init__(self, release: str | None = None, **init_run_kwargs):
         self.era = era_of(release or installed_release())
         self.init_run_kwargs = init_run_kwargs
@@ -167,14 +169,25 @@ class ParityLogger:
         return {**era_arguments(arguments, self.era, self._project_given), **self.init_run_kwargs}
 
     def callbacks(self) -> dict:
-        """{event: callback} of the module, each composed with what the package adds."""
-        composed = dict(self.module.callbacks)
+        """{event: callback} of the module, each composed with what the package adds, none raising into the
+        training."""
+        composed = {event: functools.partial(self.guarded, event) for event in self.module.callbacks}
         composed.update(
-            on_pretrain_routine_start=self.on_pretrain_routine_start,
+            on_pretrain_routine_start=functools.partial(self.guarded, "on_pretrain_routine_start"),
             on_train_start=self.on_train_start,
-            on_train_end=self.on_train_end,
+            on_train_end=functools.partial(self.guarded, "on_train_end"),
         )
         return composed
+
+    def guarded(self, event: str, trainer) -> None:
+        """An event of the module (or of this logger, where it adds to the module's): an error it raises, one the
+        module's own guards did not expect (a trainer without an attribute it reads), is a warning, never an
+        exception in the training."""
+        callback = getattr(self, event) if event in self.COMPOSED_EVENTS else self.module.callbacks[event]
+        try:
+            callback(trainer)
+        except Exception as e:
+            self.warn(("event", event), f"{event} failed ({describe(e)}); what it logs was skipped")
 
     def on_pretrain_routine_start(self, trainer) -> None:
         """The module's start of a run; a run begun by an earlier start that never reached on_train_start starts now,

@@ -30,10 +30,10 @@ def _run_started(model) -> bool:
     from ultralytics_neptune.composed import ParityLogger
     from ultralytics_neptune.extended import ExtendedLogger
 
-    for callback in model.callbacks["on_train_end"]:
-        if isinstance(getattr(callback, "__self__", None), (ParityLogger, ExtendedLogger)):
-            start = callback.__self__.last_start
-            return start is not None and start.run is not None
+    for callback in model.callbacks["on_train_start"]:
+        logger = getattr(callback, "__self__", None)
+        if isinstance(logger, (ParityLogger, ExtendedLogger)):
+            return logger.last_start is not None and logger.last_start.run is not None
     return False
 
 
