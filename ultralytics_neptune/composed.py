@@ -33,9 +33,10 @@ NEWEST_DEFAULT_NAME = releases.ERAS[-1].default_name  # the default project and 
 
 @functools.lru_cache(maxsize=1)
 def _module_code():
-    """The compiled code of the contributed module's file (read once per process)."""
-    origin = importlib.util.find_spec(MODULE).origin
-    return compile(Path(origin).read_bytes(), origin, "exec")
+    """The compiled code of the contributed module's file, once per process (from its cached bytecode where that is
+    up to date, as an import would take it)."""
+    spec = importlib.util.find_spec(MODULE)
+    return spec.loader.get_code(spec.name)
 
 
 def module_path() -> Path:
