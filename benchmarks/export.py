@@ -14,6 +14,7 @@ runs of 100 epochs on 2 cores.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
 import os
@@ -46,14 +47,21 @@ def write_pictures(folder: Path, index: int) -> dict:
     return pictures
 
 
+def figure_png(width: int, height: int) -> bytes:
+    """A PNG the size of a re-drawn plot (a gradient: what matters here is its size, not what it shows)."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.linear_gradient("L").resize((width, height)).convert("RGBA").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 def log_uploads(neptune, run, folder: Path, index: int) -> None:
     """Upload what a parity run uploads, as it uploads it: files by path, plots as PNG bytes, the weights."""
-    from ultralytics_neptune.verification.synthetic_png import banded_png
-
     for name, path in write_pictures(folder, index).items():
         run[f"{'Mosaic' if name in MOSAICS else 'Validation'}/{name}"].upload(neptune.types.File(str(path)))
-    for number, name in enumerate((*PLOTS, *CURVES)):
-        png = banded_png(660, 446 if name in CURVES else 500, 4, seed=index * 16 + number)
+    for name in (*PLOTS, *CURVES):
+        png = figure_png(660, 446 if name in CURVES else 500)
         run[f"Plots/{name}"].upload(neptune.types.File.from_content(png, extension="png"))
     for weights in ("best.pt", "last.pt"):
         path = folder / weights
