@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 from functools import partial
@@ -424,6 +425,14 @@ def test_a_run_that_grew_since_its_export_is_brought_up_to_date_in_place(
     assert grown.info.run_id == half.info.run_id and len(mlflow_runs()) == 1
     assert [(metric.step, metric.value) for metric in history] == read_offline_run(folder).series()["train/box_loss"]
     assert grown.data.params == exported_run(folder).data.params
+
+
+def test_a_copy_of_a_run_in_another_folder_is_the_run_already_exported(small_run, tmp_path, export, mlflow_runs):
+    copy = tmp_path / "copy" / ".neptune" / "offline" / small_run.name
+    shutil.copytree(small_run, copy)
+    code, out, _ = export(small_run, copy)
+    assert code == 0 and "Exported 1 run (1 new" in out and "skipped 1 (unchanged)" in out
+    assert len(mlflow_runs()) == 1
 
 
 def test_last_n_exports_only_the_newest_n_runs(data_directory, export, store, mlflow_runs):

@@ -49,7 +49,6 @@ class RunContents:
     name: str = ""
     description: str = ""
     failed: bool | None = None
-    tags: list = field(default_factory=list)
     params: dict = field(default_factory=dict)
     values: dict = field(default_factory=dict)
     series: dict = field(default_factory=dict)  # field -> [Point]

@@ -20,6 +20,12 @@ from ultralytics_neptune.report.runs import _created, _image_series, _upload
 #: operations that make a float series, a text series or an image series, and those that clear one
 SERIES = {"LogFloats": "floats", "LogStrings": "texts", "LogImages": "images"}
 CLEARS = {"ClearFloatLog": "floats", "ClearStringLog": "texts", "ClearImageLog": "images"}
+#: how each string set operation changes the set's members
+STRING_SET = {
+    "AddStrings": lambda members, values: members | values,
+    "RemoveStrings": lambda members, values: members - values,
+    "ClearStringSet": lambda members, values: set(),
+}
 #: operations that only configure a field: nothing to export
 IGNORED = frozenset({"ConfigFloatSeries"})
 
@@ -81,13 +87,9 @@ def _apply(state: dict, unknown: dict, op: dict) -> None:
         state[path] = (SERIES[kind], [*points, *op["values"]])
     elif kind in CLEARS:
         state[path] = (CLEARS[kind], [])
-    elif kind in ("AddStrings", "RemoveStrings", "ClearStringSet"):
+    elif kind in STRING_SET:
         members = current[1] if current[0] == "set" else set()
-        change = set(op.get("values") or [])
-        state[path] = (
-            "set",
-            members | change if kind == "AddStrings" else members - change if kind == "RemoveStrings" else set(),
-        )
+        state[path] = ("set", STRING_SET[kind](members, set(op.get("values") or [])))
     elif kind in ("UploadFile", "UploadFileContent"):
         state[path] = ("file", op)
     elif kind == "UploadFileSet":
@@ -167,6 +169,5 @@ def _contents(state: dict, unknown: dict, folder: Path) -> RunContents:
     contents.name = str(contents.values.get("sys/name") or "")
     contents.description = str(contents.values.get("sys/description") or "")
     contents.failed = contents.values.get("sys/failed")
-    contents.tags = contents.listed.get("sys/tags", [])
     contents.problems.extend(f"{file.field}: {file.missing}; not exported" for file in contents.files if file.missing)
     return contents

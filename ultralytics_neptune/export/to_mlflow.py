@@ -41,11 +41,10 @@ class MlflowMissing(ImportError):
 
 @dataclass
 class Outcome:
-    """What exporting one run did: "new", "updated", "replaced" or "skipped", the MLflow run, what could not be
-    exported (warnings) and what else to say (notes)."""
+    """What exporting one run did: "new", "updated", "replaced" or "skipped", what could not be exported (warnings)
+    and what else to say (notes)."""
 
     action: str
-    mlflow_run_id: str
     warnings: list = field(default_factory=list)
     notes: list = field(default_factory=list)
 
@@ -123,7 +122,7 @@ class MlflowDestination:
             why = [] if replace else [f"its earlier export ({existing.info.run_id}) was incomplete or differs"]
             return self._replace(existing, source, file_bar, why)
         if exported == source.operations:
-            return Outcome("skipped", existing.info.run_id)
+            return Outcome("skipped")
         before, after = source.contents(exported), source.contents()
         why = _not_appendable(before, after)
         if why:
@@ -147,7 +146,7 @@ class MlflowDestination:
             ).info.run_id
         elif after.name != before.name:
             self.client.update_run(run_id, name=after.name)
-        outcome = Outcome(action, run_id, warnings=[*source.problems, *after.problems])
+        outcome = Outcome(action, warnings=[*source.problems, *after.problems])
         names = {
             "params": _names(after.params, outcome.warnings),
             "metrics": _names(after.series, outcome.warnings),
@@ -162,9 +161,20 @@ class MlflowDestination:
                 f"{cut} value(s) longer than MLflow keeps were cut; in full in {BOOKKEEPING}/values.json"
             )
         self.client.set_terminated(run_id, "FAILED" if after.failed is True else "FINISHED", source.ended_ms)
-        self.client.set_tag(run_id, OPERATIONS_TAG, str(source.operations))
-        self.client.set_tag(run_id, FINGERPRINT_TAG, source.fingerprint(source.operations))
+        self._log_exported(run_id, source)
         return outcome
+
+    def _log_exported(self, run_id: str, source: SourceRun) -> None:
+        """Mark the run exported in full (last: an interrupted export is not), and know it from now on (a copy of the
+        run in another folder is then the same run)."""
+        from mlflow.entities import RunTag
+
+        done = [
+            RunTag(OPERATIONS_TAG, str(source.operations)),
+            RunTag(FINGERPRINT_TAG, source.fingerprint(source.operations)),
+        ]
+        self.client.log_batch(run_id, tags=done)
+        self.exported[source.run_id] = self.client.get_run(run_id)
 
     def _log_values(self, run_id: str, before: RunContents, after: RunContents, names: dict) -> int:
         """Log the params and tags that are new or changed; return how many were cut to MLflow's limits."""
