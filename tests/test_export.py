@@ -303,7 +303,7 @@ def test_every_upload_still_on_disk_is_an_artifact_with_the_same_bytes(exported,
 
 
 def test_a_truncated_operation_file_is_one_warning_naming_it_and_the_rest_is_exported(
-    truncated_run, export, store, exported_run
+    truncated_run, export, exported_run
 ):
     code, out, err = export(truncated_run)
     log = truncated_run / "data-1.log"
@@ -322,7 +322,7 @@ def test_an_upload_that_is_gone_is_one_warning_naming_it_and_the_others_are_expo
     assert {"Plots/kept.png", "Plots/figure.png", "weights/train/best.pt"} <= set(files)
 
 
-def test_an_empty_run_is_exported_with_its_name_and_no_warning(empty_run, export, store, exported_run):
+def test_an_empty_run_is_exported_with_its_name_and_no_warning(empty_run, export, exported_run):
     code, out, err = export(empty_run)
     assert code == 0 and "Exported 1 run (1 new" in out and "warning: " not in err
     assert exported_run(empty_run).info.run_name == "Untitled"
@@ -341,7 +341,7 @@ def test_metric_points_keep_the_time_they_were_logged(small_run, export, store, 
     assert [(metric.step, metric.timestamp) for metric in history] == logged
 
 
-def test_the_run_keeps_its_name_creation_time_and_finished_status(small_run, export, store, exported_run):
+def test_the_run_keeps_its_name_creation_time_and_finished_status(small_run, export, exported_run):
     export(small_run)
     mlflow_run = exported_run(small_run)
     created = json.loads((small_run / "metadata.json").read_text())["createdAt"]
@@ -351,7 +351,7 @@ def test_the_run_keeps_its_name_creation_time_and_finished_status(small_run, exp
     assert mlflow_run.info.start_time == round(datetime.fromisoformat(created).timestamp() * 1000)
 
 
-def test_a_failed_run_is_marked_failed(data_directory, export, store, exported_run):
+def test_a_failed_run_is_marked_failed(data_directory, export, exported_run):
     """A script that dies of an exception: the client marks its run failed (sys/failed)."""
     script = (
         "import neptune\n"
@@ -389,7 +389,7 @@ def test_a_value_longer_than_mlflow_keeps_is_cut_and_kept_whole_in_an_artifact(
 # ------------------------------------------------------------------------------------------------ idempotence
 
 
-def test_exporting_twice_skips_every_run_and_says_so(two_runs, data_directory, export, store, mlflow_runs):
+def test_exporting_twice_skips_every_run_and_says_so(two_runs, data_directory, export, mlflow_runs):
     first = export(data_directory)
     second = export(data_directory)
     assert first[0] == second[0] == 0
@@ -398,7 +398,7 @@ def test_exporting_twice_skips_every_run_and_says_so(two_runs, data_directory, e
     assert len(mlflow_runs()) == 2
 
 
-def test_replace_exports_every_run_anew(two_runs, data_directory, export, store, mlflow_runs):
+def test_replace_exports_every_run_anew(two_runs, data_directory, export, mlflow_runs):
     export(data_directory)
     before = {run.info.run_id for run in mlflow_runs()}
     code, out, _ = export(data_directory, "--replace")
@@ -435,7 +435,7 @@ def test_a_copy_of_a_run_in_another_folder_is_the_run_already_exported(small_run
     assert len(mlflow_runs()) == 1
 
 
-def test_last_n_exports_only_the_newest_n_runs(data_directory, export, store, mlflow_runs):
+def test_last_n_exports_only_the_newest_n_runs(data_directory, export, mlflow_runs):
     folders = [log_offline_run(data_directory, log_epochs(2), name=name) for name in ("old", "new")]
     export(data_directory, "--last", 1)
     assert [run.info.run_name for run in mlflow_runs()] == ["new"]
@@ -535,7 +535,7 @@ def test_the_command_fails_with_a_message_where_there_is_no_run(tmp_path, capsys
     assert f"no offline Neptune run under {tmp_path}" in capsys.readouterr().err
 
 
-def test_the_default_store_is_mlflow_db_in_the_current_folder(small_run, tmp_path, mlflow_runs):
+def test_the_default_store_is_mlflow_db_in_the_current_folder(small_run, tmp_path):
     """MLflow's own default, in a process of its own (MLflow keeps its stores per process)."""
     folder = tmp_path / "elsewhere"
     folder.mkdir()
