@@ -19,6 +19,7 @@ COMMANDS = {
     "disable": "ultralytics_neptune.status:DISABLE",
     "upstream": "ultralytics_neptune.upstream",
     "report": "ultralytics_neptune.report",
+    "export": "ultralytics_neptune.export",
 }
 ENTRY_POINT_GROUP = "ultralytics_neptune.commands"
 
