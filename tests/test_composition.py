@@ -7,6 +7,7 @@ import atexit
 import builtins
 import importlib.util
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -83,3 +84,24 @@ def test_callbacks_sent_to_ddp_workers_by_cloudpickle_log_what_they_log_here(
     travelled = cloudpickle.loads(cloudpickle.dumps(neptune_callbacks(extended=extended)))
     there = neptune_replay(latest_recording, travelled)
     assert diff_traces(expected, trace_of_last_run(neptune_fake, there)) == []
+
+
+def test_a_file_logged_while_the_client_is_still_importing_waits_for_the_import(monkeypatch):
+    """On the start thread, ``neptune.types`` is in ``sys.modules`` before it has ``File``: a file logged then must
+    not be made from the half-imported module (a real race, found by the live check under load)."""
+    import types
+
+    from ultralytics_neptune import starting
+
+    monkeypatch.setattr(starting, "_client_imported", threading.Event())
+    monkeypatch.setitem(sys.modules, "neptune.types", types.ModuleType("neptune.types"))
+    assert isinstance(starting.client_file("runs/train/results.png"), starting.PendingFile)
+
+
+def test_a_file_logged_once_the_client_is_imported_is_the_clients_file(neptune_fake, monkeypatch):
+    from ultralytics_neptune import starting
+
+    imported = threading.Event()
+    imported.set()
+    monkeypatch.setattr(starting, "_client_imported", imported)
+    assert isinstance(starting.client_file("runs/train/results.png"), neptune_fake.module.types.File)

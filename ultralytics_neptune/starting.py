@@ -25,6 +25,7 @@ CLIENT_RANDOM_USERS = (
     "neptune.common.websockets.reconnecting_websocket",
 )
 _unfinished = weakref.WeakSet()  # runs whose start an interpreter exit must still see through
+_client_imported = threading.Event()  # set once the client's import, on a start thread, has completed
 _exit_handler_registered = False
 
 
@@ -43,9 +44,10 @@ class PendingFile:
 
 
 def client_file(path: str):
-    """``neptune.types.File(path)`` once the client is imported, else a ``PendingFile``: importing the client here,
-    on the training's thread, would cost the training the import it was started on another thread to avoid."""
-    types = sys.modules.get("neptune.types")
+    """``neptune.types.File(path)`` once the client's import has completed, else a ``PendingFile``: importing the
+    client here, on the training's thread, would cost the training the import it was started on another thread to
+    avoid, and a module the start thread is still importing is in ``sys.modules`` half made."""
+    types = sys.modules.get("neptune.types") if _client_imported.is_set() else None
     return types.File(path) if types is not None else PendingFile(path)
 
 
@@ -74,6 +76,7 @@ def import_client():
     finally:
         if hidden and sys.modules.get("rfc3987_syntax", False) is None:
             del sys.modules["rfc3987_syntax"]
+    _client_imported.set()
 
     for name in CLIENT_RANDOM_USERS:
         try:
