@@ -25,12 +25,14 @@ parameters in ``best.pt``) to ``DIR/facts.json``.
 from __future__ import annotations
 
 import argparse
+import atexit
 import csv
 import difflib
 import hashlib
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -131,6 +133,7 @@ def train(task: str, workdir: Path | str, extended: bool = False, hook: str | No
     """
     workdir = Path(workdir).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
+    prepare_settings(workdir)
     command = [sys.executable, "-m", __name__, "--task", task, "--workdir", str(workdir)]
     command += ["--extended"] * extended + (["--hook", hook] if hook else [])
     started = time.monotonic()
@@ -145,6 +148,27 @@ def train(task: str, workdir: Path | str, extended: bool = False, hook: str | No
         lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
         raise TrainingFailed(f"the {task} training exited {result.returncode}: {' | '.join(lines[-3:])}")
     return Training(task, extended, workdir, json.loads((workdir / FACTS).read_text()), seconds)
+
+
+_settings_template: list = []  # the folder of this process's prepared Ultralytics settings, once made
+
+
+def prepare_settings(workdir: Path) -> None:
+    """Give workdir the Ultralytics settings of ``synthetic.write_ultralytics_settings`` (runs under workdir, no
+    analytics, no built-in Neptune callback) by copying the settings made once for this process: making them imports
+    Ultralytics in a process of its own, about 3 s a training otherwise.
+    """
+    if not _settings_template:
+        template = Path(tempfile.mkdtemp(prefix="ultralytics-neptune-live-settings-"))
+        atexit.register(shutil.rmtree, template, ignore_errors=True)
+        script = "import sys; from ultralytics_neptune.synthetic import write_ultralytics_settings as w; w(sys.argv[1])"
+        subprocess.run([sys.executable, "-c", script, str(template)], env=worker_environment(template), check=True)
+        _settings_template.append(template)
+    template = _settings_template[0]
+    shutil.copytree(template / "yolo-config", workdir / "yolo-config", dirs_exist_ok=True)
+    for settings_file in (workdir / "yolo-config").rglob("settings.*"):  # Ultralytics/settings.json; old: settings.yaml
+        text = settings_file.read_text(encoding="utf-8")
+        settings_file.write_text(text.replace(str(template / "runs"), str(workdir / "runs")), encoding="utf-8")
 
 
 class Probe:
@@ -667,7 +691,7 @@ def installed_ultralytics() -> str:
     return metadata.version("ultralytics")
 
 
-def run_live(tasks: list | None = None, extended: bool = False, verbose: bool = False, out=None, hook=None) -> int:
+def run_live(tasks: list | None = None, extended: bool = False, verbose: bool = False, out=None) -> int:
     """Train each task (all five by default) and print the table; return 0 when every check passed, else 1.
 
     Args:
@@ -675,17 +699,15 @@ def run_live(tasks: list | None = None, extended: bool = False, verbose: bool = 
         extended (bool): Check extended mode too (a second training per task).
         verbose (bool): List every difference of a failed check.
         out: Where to print (default: stdout).
-        hook (str | None): Passed to each training (see ``train``).
 
     Returns:
         (int): The exit code: 0, 1, or 2 without the neptune client.
     """
+    from ultralytics_neptune.registration import client_installed
     from ultralytics_neptune.synthetic import TASKS
     from ultralytics_neptune.verification.command import ERROR, FAIL, PASS, Check, describe_era, format_table, summary
 
     out = out or sys.stdout
-    from ultralytics_neptune.registration import client_installed
-
     if not client_installed():
         print(
             "ultralytics-neptune parity: --live logs to Neptune offline runs and needs the neptune client: "
@@ -696,7 +718,8 @@ def run_live(tasks: list | None = None, extended: bool = False, verbose: bool = 
     installed = installed_ultralytics()
     newest = newest_known()
     print(
-        f"Ultralytics {installed} installed ({describe_era(installed)}); live trainings checked against the files",
+        f"Ultralytics {installed} installed ({describe_era(installed)}); "
+        "live trainings, checked against the files their trainer wrote",
         file=out,
     )
     if parse_version(installed) > parse_version(newest):
@@ -714,7 +737,7 @@ def run_live(tasks: list | None = None, extended: bool = False, verbose: bool = 
             check = Check(label, task, installed, f"trainer's files; names {recording.name}")
             with tempfile.TemporaryDirectory(prefix=f"ultralytics-neptune-live-{task}-") as workdir:
                 try:
-                    result = check_training(train(task, workdir, extended=mode, hook=hook), recording)
+                    result = check_training(train(task, workdir, extended=mode), recording)
                 except Exception as error:  # a training or check that crashes is a failed row, as in the replays
                     check.status, check.differences = ERROR, [f"{type(error).__name__}: {error}"]
                 else:
