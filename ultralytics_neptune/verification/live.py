@@ -31,6 +31,7 @@ import difflib
 import hashlib
 import importlib.util
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -363,7 +364,9 @@ def check_results_csv(training: Training, run: OfflineRun, result: LiveResult) -
             continue
         for epoch, row in zip(epochs, rows):
             at_step = [value for step, value in points if step == epoch]
-            if not at_step:
+            if not math.isfinite(float(row[index])):
+                result.notes.append(f"{name} at epoch {epoch}: {row[index]} in results.csv, not compared")
+            elif not at_step:
                 result.differences.append(
                     f"{name}: epoch {epoch} (results.csv {row[index]}) not logged at step {epoch}; "
                     f"logged at steps {_steps(points)}"
@@ -391,8 +394,8 @@ def check_final_metrics(training: Training, columns: list, series: dict, epochs:
         points = series.get(name, [])
         if len(points) != epochs + 1:
             result.differences.append(
-                f"{name}: final evaluation not logged (expected value {epochs + 1} at step {step}, {when}; "
-                f"got steps {_steps(points)})"
+                f"{name}: final evaluation not logged (expected one more value after the {epochs} epochs, at step "
+                f"{step}: {when}; got steps {_steps(points)})"
             )
             continue
         last_step, value = points[-1]
