@@ -42,7 +42,12 @@ class Trainings:
         key = (task, extended, hook)
         if key not in self._made:
             name = f"{task}-{'extended' if extended else 'parity'}-{hook or 'as-is'}"
-            self._made[key] = live.train(task, self.root / name, extended, f"{CHANGES}:{hook}" if hook else None)
+            try:
+                self._made[key] = live.train(task, self.root / name, extended, f"{CHANGES}:{hook}" if hook else None)
+            except live.TrainingFailed as error:  # kept, so that each test sharing the training fails at once
+                self._made[key] = error
+        if isinstance(self._made[key], Exception):
+            raise self._made[key]
         return self._made[key]
 
     def checked(self, task: str = "detect", extended: bool = False, hook: str | None = None) -> live.LiveResult:
