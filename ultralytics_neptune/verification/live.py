@@ -489,8 +489,8 @@ def check_files(training: Training, run: OfflineRun, result: LiveResult) -> None
         result.differences.append(
             f"{key}: uploaded ({_describe_upload(uploads[key])}), but the rule uploads no such file"
         )
-    uploaded_files = {path.name for key, (path, _) in {**required, **allowed}.items() if key in uploads}
-    left_out = [path.name for path in images if path.name not in uploaded_files and path.name not in late]
+    ruled = {path.name for path, _ in {**required, **allowed}.values()}  # uploaded, or a difference above
+    left_out = [path.name for path in images if path.name not in ruled and path.name not in late]
     if left_out:
         result.notes.append(f"written, not uploaded ({rule}): {', '.join(left_out)}")
     if late:
