@@ -10,6 +10,8 @@ classify or obb) two checks can run:
 
 The table shows one row per check, so per release and task, with the first difference; ``--task`` narrows it to
 some tasks. The exit code is 1 when any check differs or fails.
+
+``--live`` trains instead (``ultralytics_neptune.verification.live``): a row per task, the same table and exit codes.
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ DESCRIPTION = (
     "Replay the bundled recordings of real trainings (every release of the matrix, each task: detect, segment, pose, "
     "classify, obb) through our callbacks and compare what reaches Neptune with the golden traces of the upstream "
     "callback and, where the installed Ultralytics still ships it, with the live upstream callback. Prints a table "
-    "with a row per check and the first difference of each; exits 1 on any difference, 2 on a bad argument."
+    "with a row per check and the first difference of each; exits 1 on any difference, 2 on a bad argument. With "
+    "--live, trains each task for real on the installed Ultralytics instead and checks what reached an offline "
+    "Neptune run against the files the trainer wrote (results.csv, args.yaml, plots, best.pt)."
 )
 
 
@@ -198,13 +202,50 @@ def add_arguments(parser) -> None:
     )
     parser.add_argument("--golden-only", action="store_true", help="skip the live upstream module even if installed")
     parser.add_argument("-v", "--verbose", action="store_true", help="list every difference of a failed check")
+    parser.add_argument(
+        "--live",
+        action="store_true",
+        help="train each task for real on the installed Ultralytics (about 20 s a task) and check what reached an "
+        "offline Neptune run against the files the trainer wrote",
+    )
+    parser.add_argument("--extended", action="store_true", help="with --live: check extended mode too")
 
 
 def run(args) -> int:
     import sys
 
+    if args.live or args.extended:
+        return run_live_command(args)
     try:
         return run_parity(args.recordings or None, live=not args.golden_only, verbose=args.verbose, tasks=args.task)
     except UnknownRecordingError as error:
         print(f"ultralytics-neptune parity: {error}", file=sys.stderr)
         return 2
+
+
+def run_live_command(args) -> int:
+    """``parity --live``: real trainings, checked by ``ultralytics_neptune.verification.live``; 2 on a bad argument."""
+    import sys
+
+    problem = (
+        "--extended needs --live"
+        if not args.live
+        else "--live trains on the installed release; it takes no recording names"
+        if args.recordings
+        else "--live and --golden-only do not go together"
+        if args.golden_only
+        else None
+    )
+    if problem:
+        print(f"ultralytics-neptune parity: {problem}", file=sys.stderr)
+        return 2
+    if "ultralytics" not in sys.modules:  # a fresh process: no network, and the user's settings stay untouched
+        settings = tempfile.mkdtemp(prefix="ultralytics-neptune-parity-settings-")
+        atexit.register(shutil.rmtree, settings, ignore_errors=True)
+        from ultralytics_neptune.synthetic import apply_offline_environment
+
+        apply_offline_environment(settings)
+        os.environ["YOLO_VERBOSE"] = "False"
+    from ultralytics_neptune.verification.live import run_live
+
+    return run_live(tasks=args.task, extended=args.extended, verbose=args.verbose)
