@@ -112,7 +112,7 @@ def test_with_the_switch_on_trainers_get_our_callbacks_once_and_nothing_else_doe
         environment,
         tmp_path,
     )
-    assert json.loads(counts) == [7, 0]  # six events, plus the removal of a built-in callback
+    assert json.loads(counts) == [8, 0]  # seven events, plus the removal of a built-in callback
 
 
 # the yolo command line
@@ -209,6 +209,7 @@ def test_the_rank_0_worker_gets_our_callbacks_once_and_logs(ddp_worker_script, e
         "on_fit_epoch_end": 1,
         "on_val_end": 1,
         "on_train_end": 1,
+        "teardown": 1,
     }
     assert report["run"] is True
     assert len(read_offline_runs(tmp_path / ".neptune")) == 1

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import builtins
 import functools
+import importlib.machinery
 import importlib.util
 import types
 from pathlib import Path
@@ -35,8 +36,8 @@ NEWEST_DEFAULT_NAME = releases.ERAS[-1].default_name  # the default project and 
 def _module_code():
     """The compiled code of the contributed module's file, once per process (from its cached bytecode where that is
     up to date, as an import would take it)."""
-    spec = importlib.util.find_spec(MODULE)
-    return spec.loader.get_code(spec.name)
+    spec = importlib.util.find_spec(MODULE)  # its loader may be another's (pytest's assertion rewriter), hence ours
+    return importlib.machinery.SourceFileLoader(spec.name, spec.origin).get_code(spec.name)
 
 
 def module_path() -> Path:
