@@ -157,13 +157,14 @@ import json, runpy, sys
 from ultralytics.engine import trainer as engine
 
 def report(self):
-    from ultralytics_neptune.utils.callbacks import neptune as module
-    if module.run is None:  # releases before 8.3.184 start the run inside train()
-        self.run_callbacks("on_pretrain_routine_start")
     def is_ours(callback):
         return getattr(getattr(callback, "func", callback), "__module__", "").startswith("ultralytics_neptune")
+    loggers = [cb.__self__ for cb in self.callbacks["on_train_start"] if is_ours(cb)]
+    if loggers and loggers[0].run is None:  # releases before 8.3.184 start the run inside train()
+        self.run_callbacks("on_pretrain_routine_start")
     ours = {event: sum(map(is_ours, cbs)) for event, cbs in self.callbacks.items()}
-    print(json.dumps({"ours": {k: v for k, v in ours.items() if v}, "run": module.run is not None}))
+    run = bool(loggers) and loggers[0].run is not None
+    print(json.dumps({"ours": {k: v for k, v in ours.items() if v}, "run": run}))
 
 engine.BaseTrainer.train = report  # no process group on a machine without GPUs: report instead of training
 runpy.run_path(sys.argv[1], run_name="__main__")
