@@ -92,3 +92,11 @@ def test_chromium_renders_the_report_of_a_3x_run(page, tmp_path):
     command = [executable, "--headless", "--no-sandbox", "--disable-gpu", f"--screenshot={shot}", Path(page).as_uri()]
     subprocess.run(command, capture_output=True, timeout=120, check=False)
     assert shot.is_file() and shot.stat().st_size > 10_000
+
+
+def test_neptune_sync_here_is_the_3x_clients_command_taking_a_sqlite_file():
+    import sys
+
+    script = Path(sys.executable).parent / "neptune"
+    result = subprocess.run([str(script), "sync", "--help"], capture_output=True, text=True, timeout=120)
+    assert (result.returncode, "<run-log-file>" in result.stdout) == (0, True)

@@ -57,7 +57,9 @@ def test_the_3x_run_holds_the_1x_trace_of_the_same_training_mapped(trained, tmp_
     # what differs by construction: the versions extended mode logs name each client's own release; the replay's
     # files are synthetic copies of the real ones (their digests differ), so uploads are compared by field and type
     without = frozenset({"Configuration/Versions/neptune", "Configuration/Versions/neptune-scale"})
-    found = differences(_files_by_field(expected, save_dir), _files_by_field(actual, save_dir), without)
+    found = differences(
+        _files_by_field(expected, save_dir, workdir), _files_by_field(actual, save_dir, workdir), without
+    )
     assert found == []
 
 
@@ -66,13 +68,17 @@ def test_every_file_the_3x_run_uploads_exists_for_neptune_sync(trained):
     assert [field for field, op in run.uploads().items() if op["content"].get("missing")] == []
 
 
-def _files_by_field(trace, save_dir):
+def _files_by_field(trace, save_dir, workdir):
     """The trace with each upload's content reduced to its kind (the replay writes synthetic files, and figure pixels
-    of a real training's plots differ from those of synthetic ones) and its file path relative to save_dir."""
+    of a real training's plots differ from those of synthetic ones), its file path relative to save_dir, and the work
+    folder out of string values (a recording keeps paths relative to it)."""
     from ultralytics_neptune.trace import Trace
 
+    prefix = f"{Path(workdir).resolve()}/"
     operations = []
     for op in trace.relative_to(save_dir).operations:
+        if isinstance(op.get("value"), str) and op["value"].startswith(prefix):
+            op = {**op, "value": op["value"][len(prefix) :]}
         if op["type"] == "UploadFile":
             image = "image" in op.get("content", {})
             op = {

@@ -26,9 +26,7 @@ from __future__ import annotations
 
 import importlib
 import io
-import math
 import os
-import threading
 import uuid
 from collections.abc import Mapping
 from pathlib import PurePath
@@ -152,7 +150,6 @@ class ScaleRun:
     def __init__(self, client_run, warn=None):
         self.client_run = client_run
         self._warn = warn or (lambda kind, message: None)
-        self._lock = threading.RLock()
         self._pending_step = None
         self._pending: dict = {}
         self._last_steps: dict = {}  # series -> last step sent
@@ -182,37 +179,36 @@ class ScaleRun:
         if step is None:  # as the 1.x client numbers a point without a step: after the series' last
             step = self._last_steps.get(key, -1) + 1
         number = float(value)
-        if isinstance(value, float) and not math.isfinite(value):
+        if number - number != 0 and isinstance(value, float):  # NaN or inf, as a Python float
             self._warn(("value", key), f"{key} is {value} at step {step}; not logged (as the 1.x client)")
             return
-        with self._lock:
-            if self._pending and (step != self._pending_step or key in self._pending):
-                self._flush_locked()
-            last = self._last_steps.get(key)
-            if last is not None and step <= last:
-                self._warn(
-                    ("step", key),
-                    f"{key} already has step {last}; the point at step {step} is not sent (Neptune 3.x refuses "
-                    "steps that do not increase)",
-                )
-                return
-            self._pending_step = step
-            self._pending[key] = number
-
-    def _flush_locked(self) -> None:
-        pending, step = self._pending, self._pending_step
-        self._pending, self._pending_step = {}, None
-        if not pending:
+        pending = self._pending
+        if pending and (step != self._pending_step or key in pending):
+            self.flush()
+            pending = self._pending
+        last = self._last_steps.get(key)
+        if last is not None and step <= last:
+            self._warn(
+                ("step", key),
+                f"{key} already has step {last}; the point at step {step} is not sent (Neptune 3.x refuses "
+                "steps that do not increase)",
+            )
             return
-        self.client_run.log_metrics(pending, step=step)
-        self.metric_calls += 1
-        for key in pending:
-            self._last_steps[key] = step
+        self._pending_step = step
+        pending[key] = number
 
     def flush(self) -> None:
-        """Send the values waiting for their step's call (the end of an event)."""
-        with self._lock:
-            self._flush_locked()
+        """Send the values waiting for their step's call (the end of an event). Operations come from one thread at a
+        time: the training's, or the start thread while the training's wait (``StartingRun``)."""
+        pending, step = self._pending, self._pending_step
+        if not pending:
+            return
+        self._pending, self._pending_step = {}, None
+        self.client_run.log_metrics(pending, step=step)
+        self.metric_calls += 1
+        last_steps = self._last_steps
+        for key in pending:
+            last_steps[key] = step
 
     def upload(self, key: str, value) -> None:
         """A file by path, or a figure drawn to PNG, assigned to key."""
