@@ -32,6 +32,7 @@ def _run_started(model) -> bool:
     from ultralytics_neptune.extended import ExtendedLogger
 
     for callback in model.callbacks["on_train_end"]:
+        callback = getattr(callback, "__wrapped__", callback)  # the 3.x client's events are wrapped (a flush after)
         if isinstance(getattr(callback, "__self__", None), (ParityLogger, ExtendedLogger)):
             start = callback.__self__.last_start
             return start is not None and start.run is not None

@@ -92,11 +92,15 @@ def _operations(snapshot, requests: dict) -> list:
     for key in sorted(snapshot.append):
         value = snapshot.append[key]
         kind = value.WhichOneof("value")
-        number = getattr(value, kind) if kind in ("float64", "int64") else None
-        if number is None:
+        if kind in ("float64", "int64"):
+            point = {"value": getattr(value, kind), "step": step}
+            operations.append({"type": "LogFloats", "path": key.split("/"), "values": [point]})
+        elif kind == "string":  # a string series: the client's console capture (runtime/stdout)
+            operations.append(
+                {"type": "LogStrings", "path": key.split("/"), "values": [{"value": value.string, "step": step}]}
+            )
+        else:
             operations.append({"type": f"Log_{kind}", "path": key.split("/"), "step": step})
-            continue
-        operations.append({"type": "LogFloats", "path": key.split("/"), "values": [{"value": number, "step": step}]})
     for key in sorted(snapshot.assign):
         kind, value = _value(snapshot.assign[key])
         if kind == "file":
