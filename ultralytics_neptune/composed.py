@@ -26,7 +26,7 @@ from pathlib import Path
 
 from ultralytics_neptune import releases
 from ultralytics_neptune.releases import Era, era_of
-from ultralytics_neptune.starting import PREFIX, StartingRun, client_file, describe
+from ultralytics_neptune.starting import PREFIX, PendingFile, StartingRun, client_file, describe
 
 MODULE = "ultralytics_neptune.utils.callbacks.neptune"
 NEWEST_DEFAULT_NAME = releases.ERAS[-1].default_name  # the default project and tag the module itself passes
@@ -82,19 +82,32 @@ class StartingClient:
         owner: What the run reports to: its ``warn(kind, message)`` and ``translate(arguments)`` (the era's init_run
             arguments and the user's over the module's).
         on_start: Called with the client's run once it has started, before what waited for it is sent.
+        backend: The client that starts the run (default: the 1.x client; ``scale.ScaleBackend`` for 3.x).
     """
 
     __version__ = "ultralytics-neptune"  # the module checks that its client is a package, not a folder
 
-    def __init__(self, owner, on_start=None):
+    def __init__(self, owner, on_start=None, backend=None):
         self.owner = owner
         self.on_start = on_start
-        self.types = types.SimpleNamespace(File=client_file)
+        self.backend = backend
+        self.types = types.SimpleNamespace(File=PendingFile if backend is not None else client_file)
         self.last_run: StartingRun | None = None
 
     def init_run(self, **arguments) -> StartingRun:
-        self.last_run = StartingRun(self.owner.translate(arguments), self.owner.warn, self.on_start)
+        self.last_run = StartingRun(self.owner.translate(arguments), self.owner.warn, self.on_start, self.backend)
         return self.last_run
+
+
+def backend_of(client: str | None):
+    """The ``StartingRun`` backend of a client name: None for the 1.x client (its default), the 3.x adapter's."""
+    if client in (None, "neptune"):
+        return None
+    if client == "scale":
+        from ultralytics_neptune.scale import ScaleBackend
+
+        return ScaleBackend()
+    raise ValueError(f"client={client!r} is not a Neptune client; use 'neptune' (1.x) or 'scale' (3.x)")
 
 
 class _FixedPlotsTrainer:
@@ -138,15 +151,16 @@ class ParityLogger:
 
     Args:
         release: The Ultralytics release whose callback to behave as (default: the installed one).
+        client: "neptune" (the 1.x client, the default) or "scale" (the 3.x client, ``neptune-scale``).
         **init_run_kwargs: Arguments for ``neptune.init_run`` over the module's project, name and tags.
     """
 
     COMPOSED_EVENTS = ("on_pretrain_routine_start", "on_train_end")  # the module's events this logger adds to
 
-    def __init__(self, release: str | None = None, **init_run_kwargs):
+    def __init__(self, release: str | None = None, client: str | None = None, **init_run_kwargs):
         self.era = era_of(release or installed_release())
         self.init_run_kwargs = init_run_kwargs
-        self.client = StartingClient(self)
+        self.client = StartingClient(self, backend=backend_of(client))
         self.module = load_module(self.client)
         self._project_given = False
         self._warned: set = set()

@@ -18,6 +18,7 @@ DESCRIPTION = (
     "parity callbacks, then print what the run holds and where it lies."
 )
 
+SYNC_SCALE = "NEPTUNE_API_TOKEN=<token> neptune sync {path}"  # the 3.x client's command (``neptune-scale``)
 SYNC = "NEPTUNE_API_TOKEN=<token> neptune sync --path {path} --project <workspace>/<project> --offline-only"
 
 
@@ -31,6 +32,7 @@ def _run_started(model) -> bool:
     from ultralytics_neptune.extended import ExtendedLogger
 
     for callback in model.callbacks["on_train_start"]:
+        callback = getattr(callback, "__wrapped__", callback)  # the 3.x client's events are wrapped (a flush after)
         logger = getattr(callback, "__self__", None)
         if isinstance(logger, (ParityLogger, ExtendedLogger)):
             return logger.last_start is not None and logger.last_start.run is not None
@@ -38,7 +40,13 @@ def _run_started(model) -> bool:
 
 
 def run_demo(
-    out: Path, epochs: int = 3, imgsz: int = 64, mode: str = "offline", images: int = 8, extended: bool = False
+    out: Path,
+    epochs: int = 3,
+    imgsz: int = 64,
+    mode: str = "offline",
+    images: int = 8,
+    extended: bool = False,
+    client: str | None = None,
 ) -> int:
     """Train, log like a user's training does, and say what happened to the run; return a process exit code."""
     from ultralytics_neptune.offline import format_summary, offline_run_folders, read_offline_run
@@ -50,6 +58,7 @@ def run_demo(
     apply_offline_environment(out, settings=True)
     neptune_data = out / ".neptune"
     os.environ["NEPTUNE_DATA_DIRECTORY"] = str(neptune_data)
+    os.environ["NEPTUNE_LOG_DIRECTORY"] = str(neptune_data)  # the 3.x client's data folder
     data = out / "dataset" / "data.yaml"
     if not data.exists():
         make_detection_dataset(data.parent, images=images)
@@ -64,7 +73,7 @@ def run_demo(
     from ultralytics_neptune import add_neptune_callbacks
 
     model = YOLO("yolov8n.yaml")
-    add_neptune_callbacks(model, extended=extended, mode=mode)
+    add_neptune_callbacks(model, extended=extended, client=client, mode=mode)
     model.train(data=str(data), epochs=epochs, imgsz=imgsz, batch=4, workers=0, device="cpu", plots=True)
     started = _run_started(model)
 
@@ -85,7 +94,10 @@ def run_demo(
     _print("\n" + format_summary(offline_run))
     _print(f"\nLogged offline: {offline_run.folder}")
     _print("To upload it to a self-hosted Neptune server:")
-    _print(f"  {SYNC.format(path=out)}")
+    scale = offline_run.metadata.get("client") == "neptune-scale"
+    _print(
+        f"  {SYNC_SCALE.format(path=offline_run.folder / 'run_operations.sqlite3') if scale else SYNC.format(path=out)}"
+    )
     from ultralytics_neptune.report import write_report
 
     page = write_report([offline_run.folder], out / "neptune-report.html")
@@ -115,7 +127,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="Neptune connection mode (default: offline, which needs no account)",
     )
     parser.add_argument("--extended", action="store_true", help="log in extended mode (plots as files, and more)")
+    parser.add_argument(
+        "--client",
+        choices=("neptune", "scale"),
+        default=None,
+        help="the Neptune client: neptune (1.x) or scale (3.x, neptune-scale); default: ULTRALYTICS_NEPTUNE_CLIENT, "
+        "else scale when only neptune-scale is installed",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    return run_demo(args.out, epochs=args.epochs, imgsz=args.imgsz, mode=args.mode, extended=args.extended)
+    return run_demo(
+        args.out, epochs=args.epochs, imgsz=args.imgsz, mode=args.mode, extended=args.extended, client=args.client
+    )

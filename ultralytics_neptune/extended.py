@@ -23,7 +23,7 @@ import types
 import uuid
 from pathlib import Path
 
-from ultralytics_neptune.composed import as_era_sees_it, era_arguments, installed_release, load_module
+from ultralytics_neptune.composed import as_era_sees_it, backend_of, era_arguments, installed_release, load_module
 from ultralytics_neptune.releases import era_of
 from ultralytics_neptune.starting import (
     PREFIX,
@@ -121,11 +121,13 @@ class ExtendedLogger:
 
     Args:
         release: The Ultralytics release whose callback parity is taken from (default: the installed one).
+        client: "neptune" (the 1.x client, the default) or "scale" (the 3.x client, ``neptune-scale``).
         **init_run_kwargs: Arguments for ``neptune.init_run`` over extended mode's own.
     """
 
-    def __init__(self, release: str | None = None, **init_run_kwargs):
+    def __init__(self, release: str | None = None, client: str | None = None, **init_run_kwargs):
         self.era = era_of(release or installed_release())
+        self.backend = backend_of(client)
         self.client = RecordingClient(self)
         self.module = load_module(self.client)
         self.module._log_plot = self._record_plot  # a plot is uploaded as its file, not re-drawn
@@ -329,10 +331,10 @@ class ExtendedLogger:
         except Exception as e:
             self._skip("start", f"could not prepare the run ({describe(e)}); this training is not logged")
             return
-        self.run = self.last_start = StartingRun(arguments, self.warn, on_start=watch_writes)
+        self.run = self.last_start = StartingRun(arguments, self.warn, on_start=watch_writes, backend=self.backend)
         self.trainer_id = id(trainer)
         self._send_recorded()
-        self._assign("Configuration/Versions", _versions())
+        self._assign("Configuration/Versions", _versions(self.backend))
         if self.resumed:
             self._assign("sys/failed", False)  # the run an interrupted training marked failed goes on
         self._save_run_state()
@@ -431,7 +433,7 @@ class ExtendedLogger:
         ]
 
 
-def _versions() -> dict:
+def _versions(backend=None) -> dict:
     """The versions that logged this run, as installed (the client's read without importing it)."""
     from importlib import metadata
 
@@ -450,6 +452,18 @@ def _versions() -> dict:
         "neptune": client,
         "python": platform.python_version(),
     }
+    if getattr(backend, "name", None) == "scale":  # the 3.x client logs: its release, not the 1.x one's
+        versions.pop("neptune")
+        versions["neptune-scale"] = _distribution_version("neptune-scale") or "unknown"
     if "torch" in sys.modules:
         versions["torch"] = str(sys.modules["torch"].__version__)
     return versions
+
+
+def _distribution_version(name: str) -> str | None:
+    from importlib import metadata
+
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None

@@ -55,7 +55,14 @@ class OfflineRun:
 
 
 def offline_run_folders(location: Path | str) -> list:
-    """The run folders under a ``.neptune`` directory, its ``offline`` folder, or one run folder; oldest first."""
+    """The run folders under a ``.neptune`` directory, its ``offline`` folder, or one run folder; oldest first; then
+    the Neptune 3.x client's run folders there (``offline_scale``)."""
+    from ultralytics_neptune.offline_scale import scale_run_folders
+
+    return _run_folders_1x(location) + scale_run_folders(location)
+
+
+def _run_folders_1x(location: Path | str) -> list:
     location = Path(location)
     if RUN_FOLDER.match(location.name) and location.is_dir():
         return [location]
@@ -153,7 +160,12 @@ def _normalise(obj: dict, folder: Path) -> dict:
 
 
 def read_offline_run(folder: Path | str) -> OfflineRun:
-    """Read one offline run folder; a truncated or corrupt line is reported in ``problems``, the rest kept."""
+    """Read one offline run folder; a truncated or corrupt line is reported in ``problems``, the rest kept. A Neptune
+    3.x run (its folder or SQLite file) is read by ``offline_scale``."""
+    from ultralytics_neptune.offline_scale import is_scale_run, read_scale_run
+
+    if is_scale_run(folder):
+        return read_scale_run(folder)
     folder = Path(folder)
     problems: list = []
     try:

@@ -19,6 +19,7 @@ OUR_MODULES = frozenset(
         __name__,
         "ultralytics_neptune.composed",
         "ultralytics_neptune.extended",
+        "ultralytics_neptune.scale",
         "ultralytics_neptune.utils.callbacks.neptune[package]",
     }
 )
@@ -98,17 +99,18 @@ def check_init_run_kwargs(init_run_kwargs: dict) -> None:
         raise ValueError(f"mode={mode!r} is not a Neptune connection mode; use one of {', '.join(CONNECTION_MODES)}")
 
 
-def client_installed() -> bool:
+def client_installed(client: str = "neptune") -> bool:
     try:
-        return importlib.util.find_spec("neptune") is not None
+        return importlib.util.find_spec("neptune_scale" if client == "scale" else "neptune") is not None
     except ValueError:  # a "neptune" in sys.modules without a spec: a stand-in someone put there
         return True
 
 
-def neptune_callbacks(extended: bool | None = None, **init_run_kwargs) -> dict:
+def neptune_callbacks(extended: bool | None = None, client: str | None = None, **init_run_kwargs) -> dict:
     """The callbacks ``add_neptune_callbacks`` registers, as {event: [callback, ...]} (empty without the client).
 
-    ``extended`` None means ``ULTRALYTICS_NEPTUNE_EXTENDED`` or the settings file decide (default: parity mode).
+    ``extended`` None means ``ULTRALYTICS_NEPTUNE_EXTENDED`` or the settings file decide (default: parity mode);
+    ``client`` None means ``ULTRALYTICS_NEPTUNE_CLIENT`` or what is installed decide (``settings.neptune_client``).
     """
     check_init_run_kwargs(init_run_kwargs)
     if extended is None:
@@ -116,16 +118,20 @@ def neptune_callbacks(extended: bool | None = None, **init_run_kwargs) -> dict:
     elif not isinstance(extended, bool):
         raise TypeError(f"extended must be True or False, not {extended!r}")
     settings.connection_mode()  # a bad NEPTUNE_MODE is refused now, not when the run starts
-    if not client_installed():
+    client = settings.neptune_client(client).value
+    if not client_installed(client):
         return {}
     if extended:
-        from ultralytics_neptune.extended import ExtendedLogger
-
-        callbacks = ExtendedLogger(**init_run_kwargs).callbacks()
+        from ultralytics_neptune.extended import ExtendedLogger as Logger
     else:
-        from ultralytics_neptune.composed import ParityLogger
+        from ultralytics_neptune.composed import ParityLogger as Logger
+    if client == "scale":
+        from ultralytics_neptune.scale import flush_after_events
 
-        callbacks = ParityLogger(**init_run_kwargs).callbacks()
+        logger = Logger(client=client, **init_run_kwargs)
+        callbacks = flush_after_events(logger.callbacks(), lambda: logger.run)
+    else:
+        callbacks = Logger(**init_run_kwargs).callbacks()
     registered = {event: [callback] for event, callback in callbacks.items()}
     registered["on_pretrain_routine_start"] = [
         drop_builtin_neptune,
@@ -134,22 +140,27 @@ def neptune_callbacks(extended: bool | None = None, **init_run_kwargs) -> dict:
     return registered
 
 
-def add_neptune_callbacks(model_or_trainer, extended: bool | None = None, **init_run_kwargs) -> None:
+def add_neptune_callbacks(
+    model_or_trainer, extended: bool | None = None, client: str | None = None, **init_run_kwargs
+) -> None:
     """Log the training of a YOLO model (or trainer) to Neptune as the built-in callback of its release did.
 
     ``extended=True`` switches on extended mode (default: ``ULTRALYTICS_NEPTUNE_EXTENDED`` or the settings file).
+    ``client="scale"`` logs with the Neptune 3.x client, ``neptune-scale`` (default: ``ULTRALYTICS_NEPTUNE_CLIENT``,
+    else ``scale`` when only ``neptune-scale`` is installed, else the 1.x client ``neptune``).
     Keyword arguments go to ``neptune.init_run`` over the parity ones (project, name, tags), e.g.
     ``mode="offline"``. Registering again replaces the earlier registration; the built-in Neptune callback, where
     the installed Ultralytics still has one enabled, is removed so that a training starts exactly one run.
     """
-    registered = neptune_callbacks(extended, **init_run_kwargs)
+    registered = neptune_callbacks(extended, client, **init_run_kwargs)
     _remove_callbacks(model_or_trainer.callbacks, BUILTIN_MODULES | OUR_MODULES)
     if not registered:
         from ultralytics.utils import LOGGER
 
         LOGGER.warning(
             "ultralytics-neptune: the neptune client is not installed, so this training is not logged to Neptune; "
-            "install it with: pip install 'ultralytics-neptune[neptune]'"
+            "install it with: pip install 'ultralytics-neptune[neptune]' (or 'ultralytics-neptune[scale]' for the "
+            "Neptune 3.x client)"
         )
         return
     for event, callbacks in registered.items():

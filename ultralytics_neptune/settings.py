@@ -4,6 +4,8 @@
 - ``ULTRALYTICS_NEPTUNE_EXTENDED``: extended mode; wins over the settings file.
 - the settings file that ``ultralytics-neptune enable`` / ``disable`` write: ``{"enabled": bool, "extended": bool}``
   at ``ULTRALYTICS_NEPTUNE_SETTINGS``, else ``$XDG_CONFIG_HOME/ultralytics-neptune/settings.json`` (``~/.config``).
+- ``ULTRALYTICS_NEPTUNE_CLIENT``: which Neptune client logs, ``neptune`` (1.x) or ``scale`` (3.x, ``neptune-scale``);
+  default: ``scale`` when only ``neptune-scale`` is installed, else ``neptune``.
 - ``NEPTUNE_MODE``: the client's connection mode, checked here so that a bad one is refused before a run starts.
 
 A value that means nothing raises ``SettingError`` naming the variable (or file), the value and what is accepted;
@@ -22,6 +24,8 @@ from ultralytics_neptune.client import CONNECTION_MODES
 SWITCH_ENV = "ULTRALYTICS_NEPTUNE"
 EXTENDED_ENV = "ULTRALYTICS_NEPTUNE_EXTENDED"
 SETTINGS_ENV = "ULTRALYTICS_NEPTUNE_SETTINGS"
+CLIENT_ENV = "ULTRALYTICS_NEPTUNE_CLIENT"
+CLIENTS = ("neptune", "scale")  # the 1.x client (``neptune``), the 3.x client (``neptune-scale``)
 MODE_ENV = "NEPTUNE_MODE"
 ON = ("1", "true", "yes", "on")
 OFF = ("0", "false", "no", "off")
@@ -36,7 +40,7 @@ class SettingError(ValueError):
 class Choice:
     """A switch's value and where it was decided (a variable, a file, or the default)."""
 
-    value: bool
+    value: bool | str  # a client's name for ``neptune_client``
     source: str
 
 
@@ -103,6 +107,32 @@ def automatic_registration() -> Choice:
 def extended_mode() -> Choice:
     """Whether logging is in extended mode (``ULTRALYTICS_NEPTUNE_EXTENDED``, else the settings file)."""
     return _choice(EXTENDED_ENV, "extended")
+
+
+def _installed(module: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ValueError:  # a module in sys.modules without a spec: a stand-in someone put there
+        return True
+
+
+def neptune_client(explicit: str | None = None) -> Choice:
+    """Which client logs: ``explicit`` (a registration argument), else ``ULTRALYTICS_NEPTUNE_CLIENT``, else ``scale``
+    when only ``neptune-scale`` is installed, else ``neptune``. ``Choice.value`` is the client's name."""
+    if explicit is not None:
+        source, text = "client argument", explicit
+    elif CLIENT_ENV in os.environ:
+        source, text = f"{CLIENT_ENV} environment variable", os.environ[CLIENT_ENV]
+    else:
+        only_scale = _installed("neptune_scale") and not _installed("neptune")
+        return Choice("scale" if only_scale else "neptune", "default")
+    value = str(text).strip().lower()
+    if value not in CLIENTS:
+        name = "client" if explicit is not None else CLIENT_ENV
+        raise SettingError(f"{name}={text!r} means nothing; use one of {', '.join(CLIENTS)}")
+    return Choice(value, source)
 
 
 def connection_mode() -> str | None:

@@ -102,6 +102,21 @@ def stop_client_run(started, seconds=None) -> None:
         raise
 
 
+class NeptuneBackend:
+    """How ``StartingRun`` starts a run with the 1.x client (``neptune``) and hands it files; ``scale.ScaleBackend``
+    does the same with the 3.x client."""
+
+    name = "neptune"
+
+    @staticmethod
+    def start(arguments: dict, warn=None):
+        return import_client().init_run(**arguments)
+
+    @staticmethod
+    def file(value):
+        return _client_file_of(value)
+
+
 class _Field:
     """A field of a run that is still starting: its operations wait in the run's queue."""
 
@@ -123,11 +138,13 @@ class StartingRun:
 
     Operations on it wait in order and go to the run once it exists; if the start fails they are dropped, and one
     warning says why. ``warn(kind, message)`` reports a failure (its owner's warnings); ``on_start(run)`` is the
-    owner's look at the client's run before what waited is written to it.
+    owner's look at the client's run before what waited is written to it; ``backend`` imports and starts the client
+    (default: the 1.x client, ``NeptuneBackend``).
     """
 
-    def __init__(self, arguments: dict, warn, on_start=None):
+    def __init__(self, arguments: dict, warn, on_start=None, backend=None):
         self._arguments = arguments
+        self._backend = backend or NeptuneBackend
         self._warn = warn
         self._on_start = on_start
         self._imported = threading.Event()
@@ -169,7 +186,7 @@ class StartingRun:
 
     def _apply(self, started, key: str, method: str, args: tuple, kwargs: dict) -> None:
         """Send one operation that waited to the started run; a failure is a warning, as when it is sent at once."""
-        args = tuple(_client_file_of(arg) for arg in args)
+        args = tuple(self._backend.file(arg) for arg in args)
         try:
             if method == "assign":
                 started[key] = args[0]
@@ -181,10 +198,9 @@ class StartingRun:
     def _start(self) -> None:
         try:
             try:
-                neptune = import_client()
+                new_run = self._backend.start(self._arguments, self._warn)
             finally:
                 self._imported.set()
-            new_run = neptune.init_run(**self._arguments)
             if self._on_start:
                 self._on_start(new_run)
         except Exception as e:

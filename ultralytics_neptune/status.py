@@ -73,8 +73,13 @@ def status() -> tuple:
         ("Python", sys.version.split()[0]),
         ("Ultralytics", _version_of("ultralytics") or "not installed"),
         ("neptune client", _version_of("neptune") or "not installed: pip install 'ultralytics-neptune[neptune]'"),
+        (
+            "neptune-scale client",
+            _version_of("neptune-scale") or "not installed: pip install 'ultralytics-neptune[scale]'",
+        ),
         ("built-in Neptune callback", _builtin_callback() if _version_of("ultralytics") else "-"),
     ]
+    read("client that logs", settings.neptune_client, lambda c: f"{c.value} ({_source(c)})")
     read(
         "automatic registration",
         settings.automatic_registration,
@@ -107,13 +112,15 @@ def _outcome(errors: list) -> str:
         return "logs NOTHING to Neptune until the settings above are fixed"
     if not settings.automatic_registration().value:
         return "is logged only where add_neptune_callbacks is called (automatic registration is off)"
-    if not client_installed():
-        return "is NOT logged: the neptune client is not installed"
+    client = settings.neptune_client().value
+    if not client_installed(client):
+        return f"is NOT logged: the {client if client == 'neptune' else 'neptune-scale'} client is not installed"
     problem = missing_token({})
     if problem:
         return f"is NOT logged: {problem}"
     mode = "extended" if settings.extended_mode().value else "parity"
-    return f"logs to Neptune in {mode} mode ({settings.connection_mode() or 'async'})"
+    with_client = " with neptune-scale (3.x)" if client == "scale" else ""
+    return f"logs to Neptune in {mode} mode ({settings.connection_mode() or 'async'}){with_client}"
 
 
 def format_status(rows: list) -> str:
