@@ -51,11 +51,10 @@ class SkipAllowList:
             self.skips.append((report.nodeid, skip_reason(report)))
 
     def pytest_runtest_logreport(self, report):
-        if report.skipped and (report.when == "setup" or hasattr(report, "wasxfail")):
-            reason = f"xfail: {report.wasxfail}" if hasattr(report, "wasxfail") else skip_reason(report)
-            self.skips.append((report.nodeid, reason))
-        elif report.when == "call" and hasattr(report, "wasxfail"):  # xpassed, not strict
+        if hasattr(report, "wasxfail") and (report.skipped or report.when == "call"):  # xfailed, or xpassed
             self.skips.append((report.nodeid, f"xfail: {report.wasxfail}"))
+        elif report.skipped:  # in setup (a mark, a fixture) or in the test itself
+            self.skips.append((report.nodeid, skip_reason(report)))
 
     def pytest_deselected(self, items):
         self.skips.extend((item.nodeid, f"deselected {item.nodeid}") for item in items)
