@@ -10,7 +10,7 @@ import pytest
 
 from ultralytics_neptune.synthetic import apply_offline_environment
 
-pytest_plugins = ["pytester"]
+pytest_plugins = ["pytester", "skip_allow_list"]  # skip_allow_list: a skip not allowed fails the run
 
 SCRATCH = tempfile.mkdtemp(prefix="ultralytics-neptune-tests-")
 apply_offline_environment(SCRATCH)
@@ -36,6 +36,26 @@ def parity_logger():
 def parity_callbacks(parity_logger):
     """The callbacks a registration adds in parity mode."""
     return parity_logger.callbacks()
+
+
+@pytest.fixture(scope="session")
+def last_upstream_module(tmp_path_factory):
+    """The Neptune callback file of 8.4.131, the last release that had one, from its wheel on the package index (so
+    that upstream's behaviour is checked in every environment, whatever Ultralytics is installed)."""
+    from ultralytics_neptune.releases import LAST_UPSTREAM
+    from ultralytics_neptune.verification import parity
+
+    return parity.released_module_path(LAST_UPSTREAM, tmp_path_factory.mktemp("upstream-module"))
+
+
+@pytest.fixture
+def upstream_callbacks(last_upstream_module):
+    """upstream_callbacks() -> the callbacks of a fresh copy of 8.4.131's own module, bound to the neptune client in
+    sys.modules now (call it after installing the fake)."""
+    from ultralytics_neptune.releases import LAST_UPSTREAM
+    from ultralytics_neptune.verification import parity
+
+    return lambda: parity.released_callbacks(LAST_UPSTREAM, last_upstream_module)
 
 
 @pytest.fixture(scope="session")

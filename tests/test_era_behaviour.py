@@ -1,12 +1,16 @@
 """Each era's distinguishing behaviour as a named test: our module replaying real trainings of every task by the
-releases where what reaches Neptune changed, and the same training replayed as the neighbouring release (REFERENCE
-sections 1 and 2). The parity tests prove each of these traces equals the upstream module's."""
+releases where what reaches Neptune changed (REFERENCE sections 1 and 2). The parity tests prove each of these traces
+equals the upstream module's. At each era boundary of the module (8.3.9, 8.3.235) the upstream modules of both
+neighbouring releases ran on one training (the golden traces of the last release's recordings, and the boundary goldens
+of the first release's module on them): what changed is read from upstream's traces, and our module, as each of the
+two releases, is compared with each."""
 
 import pytest
 
 from ultralytics_neptune.synthetic import TASKS
 from ultralytics_neptune.trace import Trace, diff_traces
-from ultralytics_neptune.verification.recording import recording_name
+from ultralytics_neptune.verification import parity
+from ultralytics_neptune.verification.recording import MODULE_BOUNDARIES, load_bundled, recording_name
 
 YOLOV8_ERA = ("8.1.47", "8.3.8")
 FIXED_PLOT_LIST = (*YOLOV8_ERA, "8.3.161", "8.3.234")
@@ -49,10 +53,27 @@ def test_the_yolov8_era_opens_the_run_in_project_yolov8_with_the_tag_yolov8(our,
     assert (init_run["project"], init_run["tags"]) == ("YOLOv8", ["YOLOv8"])
 
 
+def upstream_on_both_sides(name: str, after: str) -> tuple:
+    """The traces of the upstream modules of the last release before a boundary (its golden trace) and of the first
+    release after it (the boundary golden), on the same training, a recording of the release before."""
+    recording = load_bundled(name)
+    return parity.load_golden(recording), parity.load_boundary_golden(recording, after)
+
+
 @pytest.mark.parametrize("task", TASKS)
-def test_from_8_3_9_the_same_training_opens_the_run_in_project_ultralytics_and_nothing_else_changes(our, task):
-    name = recording_name("8.3.8", task)
-    as_8_3_8, as_8_3_9 = our(name), our(name, as_release="8.3.9")
+@pytest.mark.parametrize(("before", "after"), MODULE_BOUNDARIES)
+def test_on_both_sides_of_a_module_boundary_our_module_logs_what_that_sides_upstream_module_logged(
+    our, before, after, task
+):
+    name = recording_name(before, task)
+    upstream_before, upstream_after = upstream_on_both_sides(name, after)
+    assert parity.compare(upstream_before, our(name), name, f"upstream {before}").differences == []
+    assert parity.compare(upstream_after, our(name, as_release=after), name, f"upstream {after}").differences == []
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_from_8_3_9_the_same_training_opens_the_run_in_project_ultralytics_and_nothing_else_changes(task):
+    as_8_3_8, as_8_3_9 = upstream_on_both_sides(recording_name("8.3.8", task), "8.3.9")
     tags_8_3_8, tags_8_3_9 = as_8_3_8.by_field()["sys/tags"], as_8_3_9.by_field()["sys/tags"]
     assert [op["values"] for op in tags_8_3_8] == [["YOLOv8"]]
     assert [op["values"] for op in tags_8_3_9] == [["Ultralytics"]]
@@ -89,8 +110,8 @@ def test_the_yolov8_era_uploads_the_fixed_plot_list_and_so_no_curve_of_any_task(
     assert plots(our(recording_name(version, task))) == FIXED_PLOTS
 
 
-def test_from_8_3_235_the_same_training_uploads_the_plots_the_trainer_and_validator_registered(our):
-    fixed, registered = our("ultralytics-8.3.234"), our("ultralytics-8.3.234", as_release="8.3.235")
+def test_from_8_3_235_the_same_training_uploads_the_plots_the_trainer_and_validator_registered():
+    fixed, registered = upstream_on_both_sides("ultralytics-8.3.234", "8.3.235")
     assert plots(fixed) == FIXED_PLOTS
     assert plots(registered) == plots(fixed) | curves("Box") | {"labels"}
     assert all(line.startswith("Plots/") for line in diff_traces(fixed, registered))
@@ -196,6 +217,10 @@ def test_from_8_4_52_the_final_evaluation_logs_its_metrics_at_step_e_plus_one(ou
 
 
 @pytest.mark.parametrize("task", TASKS)
-def test_releases_without_an_upstream_module_log_what_8_4_131_logged(our, task):
+def test_releases_without_an_upstream_module_log_what_the_8_4_131_module_logs_on_their_training(our, task):
+    """The golden trace of a training by 8.4.190 was made by running 8.4.131's own module on it
+    (test_released_modules.py and the 8.4.131 environment compare it with that module live)."""
     name = recording_name("8.4.190", task)
-    assert diff_traces(our(name, as_release="8.4.131"), our(name)) == []
+    golden = parity.load_golden(load_bundled(name))
+    assert golden.meta["upstream"] == "8.4.131"
+    assert parity.compare(golden, our(name), name, "upstream 8.4.131").differences == []

@@ -8,6 +8,7 @@ from pathlib import PurePosixPath
 
 import pytest
 
+from ultralytics_neptune.releases import LAST_UPSTREAM
 from ultralytics_neptune.synthetic import TASKS
 from ultralytics_neptune.trace import step_violations
 from ultralytics_neptune.verification import parity
@@ -198,18 +199,35 @@ def with_args_project(events, project):
             event["state"]["args"]["project"] = project
 
 
-def test_parity_sends_the_local_runs_directory_as_project_and_extended_mode_does_not(tmp_path, monkeypatch):
+def upstream_trace(recording, tmp_path, module_file):
+    """The trace of 8.4.131's own module on the recording (its file from the release's wheel)."""
+    return parity.released_trace(recording, LAST_UPSTREAM, module_file, tmp_path / "upstream")
+
+
+def test_parity_sends_the_local_runs_directory_as_project_as_upstream_did(tmp_path, monkeypatch, last_upstream_module):
     monkeypatch.delenv("NEPTUNE_PROJECT", raising=False)
     recording = variant(load_bundled("ultralytics-8.4.131"), lambda events: with_args_project(events, "runs/exp"))
-    parity_trace, extended_trace = both_modes(recording, tmp_path)
+    parity_trace = parity.our_trace(recording, tmp_path)
     assert parity_trace.init_run["project"] == "runs/exp"
-    assert extended_trace.init_run["project"] == "Ultralytics"
+    assert upstream_trace(recording, tmp_path, last_upstream_module).init_run["project"] == "runs/exp"
+
+
+def test_extended_mode_does_not_send_the_local_runs_directory_as_project(tmp_path, monkeypatch):
+    monkeypatch.delenv("NEPTUNE_PROJECT", raising=False)
+    recording = variant(load_bundled("ultralytics-8.4.131"), lambda events: with_args_project(events, "runs/exp"))
+    assert parity.our_trace(recording, tmp_path, extended=True).init_run["project"] == "Ultralytics"
+
+
+def test_parity_mode_ignores_neptune_project_as_upstream_did(tmp_path, monkeypatch, last_upstream_module):
+    monkeypatch.setenv("NEPTUNE_PROJECT", "team/detection")
+    recording = load_bundled("ultralytics-8.4.131")
+    assert parity.our_trace(recording, tmp_path).init_run["project"] == "Ultralytics"
+    assert upstream_trace(recording, tmp_path, last_upstream_module).init_run["project"] == "Ultralytics"
 
 
 def test_extended_mode_takes_the_project_from_neptune_project(tmp_path, monkeypatch):
     monkeypatch.setenv("NEPTUNE_PROJECT", "team/detection")
-    parity_trace, extended_trace = both_modes(load_bundled("ultralytics-8.4.131"), tmp_path)
-    assert parity_trace.init_run["project"] == "Ultralytics"  # upstream ignored NEPTUNE_PROJECT
+    extended_trace = parity.our_trace(load_bundled("ultralytics-8.4.131"), tmp_path, extended=True)
     assert extended_trace.init_run["project"] == "team/detection"
 
 
@@ -260,9 +278,14 @@ def test_a_late_val_end_after_the_run_stopped_is_harmless(neptune_fake, neptune_
 
 
 def test_parity_mode_stops_its_run_at_teardown(neptune_fake, neptune_replay, parity_logger, parity_callbacks):
-    """Upstream left its run open to the client's exit handler; the contributed module stops it at teardown."""
+    """The contributed module stops its run at teardown (upstream left it to the client's exit handler: below)."""
     neptune_replay(load_bundled("ultralytics-8.4.131"), parity_callbacks)
     assert neptune_fake.last_run.stopped and parity_logger.run is None
+
+
+def test_upstream_left_its_run_open_after_the_training(neptune_fake, neptune_replay, upstream_callbacks):
+    neptune_replay(load_bundled("ultralytics-8.4.131"), upstream_callbacks())
+    assert len(neptune_fake.runs) == 1 and not neptune_fake.last_run.stopped
 
 
 def until(recording: Recording, event_name: str, occurrence: int) -> Recording:
@@ -308,7 +331,17 @@ def test_the_run_records_the_versions_that_are_installed(replays):
     atoms = {"/".join(op["path"]): op["value"] for op in extended_trace.operations if op["type"].startswith("Assign")}
     assert atoms["Configuration/Versions/ultralytics-neptune"] == ultralytics_neptune.__version__
     assert atoms["Configuration/Versions/ultralytics"] == ultralytics.__version__  # not the release replayed as
-    assert atoms["Configuration/Versions/neptune"] == "1.14.0.post2"  # the fake reports the client it imitates
+
+
+def test_the_run_records_the_version_of_the_client_that_logs_it(neptune_fake, neptune_replay, monkeypatch):
+    import sys
+
+    from ultralytics_neptune import neptune_callbacks
+
+    monkeypatch.setattr(sys.modules["neptune"], "__version__", "1.2.3-a-client-of-the-test")
+    neptune_replay(load_bundled("ultralytics-8.4.131"), neptune_callbacks(extended=True))
+    versions = [op for op in neptune_fake.last_run.operations if op["path"] == ["Configuration", "Versions", "neptune"]]
+    assert [op["value"] for op in versions] == ["1.2.3-a-client-of-the-test"]
 
 
 # switching extended mode on

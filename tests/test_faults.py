@@ -141,7 +141,7 @@ def test_a_missing_weights_file(train, neptune_fake, caplog, extended):
         assert "weights/train/best.pt" not in uploads
         (warning,) = warnings_of(caplog)
         assert "best.pt does not exist; weights/train/best.pt was not uploaded" in warning
-    else:  # upstream uploaded the path regardless; offline the client keeps the reference, sync fails later
+    else:  # as upstream (test_parity_mode_meets_the_fault_as_upstream_did): offline the client keeps the reference
         assert uploads["weights/train/best.pt"]["content"]["missing"] is True
 
 
@@ -194,9 +194,7 @@ def test_a_bad_metric_skips_that_value_only(
     assert all(metric in warning and "step 2" in warning for warning in ours)
 
 
-def test_a_nan_tensor_metric_is_skipped_in_extended_mode_and_sent_as_upstream_did_in_parity(
-    train, neptune_fake, extended, metric
-):
+def test_a_nan_tensor_metric_is_skipped_in_extended_mode_and_sent_in_parity_mode(train, neptune_fake, extended, metric):
     import torch
 
     def spoil(trainer):
@@ -243,9 +241,99 @@ def test_train_end_twice(train, neptune_fake, registered):
 
 @ON_DETECT
 def test_pretrain_start_twice_for_one_training(train, neptune_fake, extended, registered):
-    """Extended mode keeps the one run; parity mode opens a second, as upstream did."""
+    """Extended mode keeps the one run; parity mode opens a second (as upstream did: test below)."""
     train({"on_train_start": registered["on_pretrain_routine_start"][1]})
     assert len(neptune_fake.runs) == (1 if extended else 2)
+
+
+def spoil_a_metric_at_epoch_1(metric: str, value) -> tuple:
+    """Fault and repair callbacks: the metric holds value in epoch 1's fit_epoch_end only."""
+
+    def spoil(trainer):
+        trainer.good_metrics = trainer.metrics
+        trainer.metrics = {**trainer.metrics, metric: value}
+
+    def repair(trainer):
+        trainer.metrics = trainer.good_metrics
+
+    return at("on_fit_epoch_end", spoil, epoch=1), at("on_fit_epoch_end", repair, epoch=1)
+
+
+def own_callback(callbacks: dict, event: str):
+    """The module's callback of a registration at event (ours: the last of a list; upstream's: its one function)."""
+    found = callbacks[event]
+    return found[-1] if isinstance(found, list) else found
+
+
+def fault_as_upstream(fault: str, callbacks: dict, metric: str) -> tuple:
+    """(fault, repair) callbacks of a fault, against the registration they run with."""
+    import torch
+
+    if fault == "missing weights":
+        return at("on_train_end", lambda trainer: trainer.best.unlink()), {}
+    if fault == "nan tensor metric":
+        return spoil_a_metric_at_epoch_1(metric, torch.tensor(float("nan")))
+    if fault == "run start twice":  # the module's own start, again when the training starts
+        return {"on_train_start": lambda trainer: own_callback(callbacks, "on_pretrain_routine_start")(trainer)}, {}
+    raise ValueError(fault)
+
+
+def runs_of(fake, save_dir) -> list:
+    """The traces of every run a replay started, pixels included, NaN values said as text (NaN != NaN)."""
+    from ultralytics_neptune.trace import Trace
+
+    traces = []
+    for run in fake.runs:
+        trace = Trace.from_run(run, save_dir)
+        for op in trace.operations:
+            for value in op.get("values", []):
+                if isinstance(value, dict) and isinstance(value.get("value"), float) and math.isnan(value["value"]):
+                    value["value"] = "nan"
+        traces.append(trace)
+    return traces
+
+
+def parity_against_upstream(fault: str, fake, replay, recording, metric, upstream_callbacks) -> list:
+    """Replay the training with the fault through parity mode, then through 8.4.131's own module: the differences of
+    each run (a count of runs where those differ)."""
+    from ultralytics_neptune.trace import diff_traces
+
+    ours = neptune_callbacks(extended=False)
+    faults, repairs = fault_as_upstream(fault, ours, metric)
+    our_runs = runs_of(fake, replay(recording, [faults, ours, repairs]).save_dir)
+    fake.runs.clear()
+    theirs = upstream_callbacks()
+    faults, repairs = fault_as_upstream(fault, theirs, metric)
+    upstream_runs = runs_of(fake, replay(recording, [faults, theirs, repairs]).save_dir)
+    if len(our_runs) != len(upstream_runs):
+        return [f"runs: upstream started {len(upstream_runs)}, parity mode {len(our_runs)}"]
+    return [line for expected, got in zip(upstream_runs, our_runs) for line in diff_traces(expected, got)]
+
+
+@ON_DETECT
+@pytest.mark.parametrize("fault", ["missing weights", "nan tensor metric", "run start twice"])
+def test_parity_mode_meets_the_fault_as_upstream_did(
+    fault, neptune_fake, neptune_replay, recording, metric, upstream_callbacks
+):
+    """The 8.4.131 module itself, on the same training with the same fault, logs what parity mode logs."""
+    assert parity_against_upstream(fault, neptune_fake, neptune_replay, recording, metric, upstream_callbacks) == []
+
+
+@ON_DETECT
+def test_a_module_that_skips_missing_weights_no_longer_meets_the_fault_as_upstream_did(
+    neptune_fake, neptune_replay, recording, metric, upstream_callbacks, monkeypatch
+):
+    """The deliberate break of the test above: the comparison sees a module that checks the file exists."""
+    from ultralytics_neptune.verification.mutation import change_module_source
+
+    upload = (
+        'run[f"weights/{trainer.args.name or trainer.args.task}/{trainer.best.name}"].upload(File(str(trainer.best)))'
+    )
+    change_module_source(monkeypatch, upload, f"trainer.best.exists() and {upload}")
+    differences = parity_against_upstream(
+        "missing weights", neptune_fake, neptune_replay, recording, metric, upstream_callbacks
+    )
+    assert [line.split(" ")[0].rstrip(":") for line in differences] == ["weights/train/best.pt"]
 
 
 @ON_DETECT

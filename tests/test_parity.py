@@ -20,6 +20,7 @@ def test_our_trace_equals_the_golden_trace_of_the_upstream_module(name, replays)
     recording = load_bundled(name)
     result = parity.compare(parity.load_golden(recording), replays.ours(name), name, "golden trace")
     assert result.passed, "\n".join(result.differences)
+    assert result.notes == []  # nothing left uncompared
 
 
 @pytest.mark.parametrize("name", RECORDINGS)
@@ -36,6 +37,7 @@ def test_our_trace_equals_the_live_upstream_module(name, replays):
         )
     result = parity.compare(replays.upstream(name), replays.ours(name), name, "live upstream")
     assert result.passed, "\n".join(result.differences)
+    assert result.notes == []  # nothing left uncompared
 
 
 @pytest.fixture(scope="module")
@@ -97,3 +99,30 @@ def test_a_callback_with_a_step_off_by_one_fails_the_parity_suite(tmp_path, brok
     result = parity.check_against_golden(load_bundled("ultralytics-8.4.131"), tmp_path)
     assert not result.passed
     assert any(line.startswith("metrics/mAP50(B)") for line in result.differences)
+
+
+def drawn_by(trace: Trace, matplotlib: str) -> Trace:
+    return Trace(trace.init_run, trace.operations, {**trace.meta, "matplotlib": matplotlib})
+
+
+def test_a_reference_drawn_by_another_matplotlib_fails_the_comparison(golden_131):
+    result = parity.compare(drawn_by(golden_131, "0.0.1"), golden_131, "ultralytics-8.4.131", "golden trace")
+    assert not result.passed
+    assert result.differences[0].startswith("figure pixels cannot be compared: the reference was drawn with ")
+
+
+def test_the_pixels_are_left_uncompared_only_when_the_caller_asks_and_the_result_says_so(golden_131):
+    other = drawn_by(golden_131, "0.0.1")
+    result = parity.compare(other, golden_131, "ultralytics-8.4.131", "golden trace", allow_other_matplotlib=True)
+    assert result.passed
+    assert result.notes[0].startswith("figure pixels not compared: the reference was drawn with matplotlib 0.0.1")
+
+
+def test_a_figure_drawn_otherwise_fails_the_comparison(golden_131):
+    def redraw_a_plot(operations):
+        index = next(i for i, op in enumerate(operations) if op["path"][0] == "Plots")
+        image = {**operations[index]["content"]["image"], "pixels_sha256": "0" * 64}
+        operations[index] = {**operations[index], "content": {**operations[index]["content"], "image": image}}
+
+    result = parity.compare(golden_131, mutated(golden_131, redraw_a_plot), "ultralytics-8.4.131", "golden trace")
+    assert len(result.differences) == 1 and result.differences[0].startswith("Plots/")

@@ -72,16 +72,40 @@ def test_model_info_for_loggers_returns_the_recorded_summary(neptune_replay, rec
     assert set(seen[0]) == {"model/parameters", "model/GFLOPs", "model/speed_PyTorch(ms)"}
 
 
-def test_final_evaluation_epoch_is_as_recorded(neptune_replay, recording):
+def recorded_epoch_at_last(recording, event: str) -> int:
+    """The trainer's epoch as recorded when the last ``event`` fired (states hold only what changed)."""
+    last = max(index for index, recorded in enumerate(recording.events) if recorded["event"] == event)
+    return [e["state"]["epoch"] for e in recording.events[: last + 1] if "epoch" in e.get("state", {})][-1]
+
+
+def test_every_epoch_and_the_final_evaluation_end_with_the_recorded_epoch(neptune_replay, recording):
     callbacks, seen = watch("on_fit_epoch_end", lambda trainer: trainer.epoch)
     neptune_replay(recording, callbacks)
     epochs = recording.events[0]["state"]["epochs"]
-    assert seen[:-1] == list(range(epochs))
+    assert seen == [*range(epochs), recorded_epoch_at_last(recording, "on_fit_epoch_end")]
 
 
-def test_replayed_files_are_the_same_bytes_every_time():
+def test_the_final_evaluation_of_the_newest_recordings_ends_at_epoch_e(recording):
+    """From 8.4.52 the final evaluation's on_fit_epoch_end runs with epoch = epochs (REFERENCE section 2)."""
+    assert recorded_epoch_at_last(recording, "on_fit_epoch_end") == recording.events[0]["state"]["epochs"]
+
+
+#: a replayed file's bytes, pinned: goldens made in other processes, and on other days, depend on them
+RESULTS_PNG_SHA256 = "f8cdf4157ec45a7c9b8ff724af05ddb8f4ddedfb897ba85aef31cd7f162f671e"
+
+
+def test_replayed_files_are_the_same_bytes_in_every_process():
+    import hashlib
+
+    from ultralytics_neptune.verification.replay import synthetic_png
+
     spec = {"size": 10, "image": [40, 20, "RGBA"], "revision": 1}
-    assert synthetic_bytes("results.png", spec) == synthetic_bytes("results.png", spec)
+    synthetic_png.cache_clear()  # made now, not served from this process's cache
+    assert hashlib.sha256(synthetic_bytes("results.png", spec)).hexdigest() == RESULTS_PNG_SHA256
+
+
+def test_another_revision_of_a_file_is_other_bytes():
+    spec = {"size": 10, "image": [40, 20, "RGBA"], "revision": 1}
     assert synthetic_bytes("results.png", spec) != synthetic_bytes("results.png", {**spec, "revision": 2})
 
 

@@ -6,7 +6,10 @@ For every environment of ``tox -m versions`` (or those named) and every task (or
 training of the task with that release into ``ultralytics_neptune/verification/data/recordings/<name>.json``
 (``ultralytics-8.3.8`` for detect, ``ultralytics-8.3.8-segment`` for the others); then write the golden trace of each of
 those recordings in the environment of its reference release (the same release, or 8.4.131 for later ones, which
-have no upstream module). Run it with a Python that has tox 4; missing environments are created.
+have no upstream module). Where a refreshed release is the last before an era boundary of the module, the boundary
+golden traces are written again too (its recordings replayed through the callback file of the first release after the
+boundary, from that release's wheel; ``python -m ultralytics_neptune.verification.golden --boundaries`` in the
+8.4.131 environment). Run it with a Python that has tox 4; missing environments are created.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from ultralytics_neptune.releases import LAST_UPSTREAM, has_upstream_module  # noqa: E402
 from ultralytics_neptune.synthetic import TASKS  # noqa: E402
-from ultralytics_neptune.verification.recording import RECORDINGS_DIR, recording_name  # noqa: E402
+from ultralytics_neptune.verification.recording import MODULE_BOUNDARIES, RECORDINGS_DIR, recording_name  # noqa: E402
 
 ENV_PREFIX = "ultralytics-"
 
@@ -72,6 +75,10 @@ def main(argv: list | None = None) -> int:
         goldens.setdefault(reference_environment(env), []).extend(names)
     for reference, names in goldens.items():
         tox_exec(reference, "python", "-m", "ultralytics_neptune.verification.golden", *names)
+    before_boundaries = {f"{ENV_PREFIX}{before}" for before, _ in MODULE_BOUNDARIES}
+    if before_boundaries & set(envs):
+        golden = ("python", "-m", "ultralytics_neptune.verification.golden", "--boundaries")
+        tox_exec(f"{ENV_PREFIX}{LAST_UPSTREAM}", *golden)
     return 0
 
 

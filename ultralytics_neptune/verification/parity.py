@@ -5,7 +5,10 @@ module logs with what the upstream module logs (live where Ultralytics still shi
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import tempfile
+import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,9 +18,20 @@ from ultralytics_neptune.extended import ExtendedLogger
 from ultralytics_neptune.releases import LAST_UPSTREAM, has_upstream_module, parse_version
 from ultralytics_neptune.trace import Trace, diff_traces
 from ultralytics_neptune.verification.fake import FakeNeptune
-from ultralytics_neptune.verification.recording import Recording, golden_trace_path
+from ultralytics_neptune.verification.recording import (
+    Recording,
+    boundary_golden_path,
+    golden_trace_path,
+)
 from ultralytics_neptune.verification.replay import replay
-from ultralytics_neptune.verification.upstream import load_upstream_module, upstream_module_path
+from ultralytics_neptune.verification.upstream import (
+    _load_copy,
+    _open_upstream_gates,
+    load_upstream_module,
+    upstream_module_path,
+)
+
+RELEASED_MODULE = "ultralytics/utils/callbacks/neptune.py"  # in every wheel from 8.0.136 to 8.4.131
 
 
 @contextmanager
@@ -114,6 +128,45 @@ def upstream_trace(recording: Recording, workdir: Path | str) -> Trace:
     return trace
 
 
+def released_module_path(version: str, folder: Path | str) -> Path:
+    """The Neptune callback file of an Ultralytics release, taken from the release's wheel on the package index
+    (``pip download --no-deps``) into folder, once; nothing of it is kept in this project."""
+    target = Path(folder) / f"neptune-{version}.py"
+    if not target.exists():
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory() as wheels:
+            command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:"]
+            subprocess.run([*command, f"ultralytics=={version}", "-d", wheels], check=True)
+            [wheel] = Path(wheels).glob("ultralytics-*.whl")
+            with zipfile.ZipFile(wheel) as archive:
+                target.write_bytes(archive.read(RELEASED_MODULE))
+    return target
+
+
+def released_callbacks(version: str, module_path: Path | str) -> dict:
+    """A fresh copy of a release's upstream module file (``released_module_path``) loaded with its gates open, as the
+    installed upstream module is, in whatever Ultralytics is installed (the module reads only its logger, settings and
+    ``model_info_for_loggers`` from it; a replay answers the last from the recording): its callbacks. Load it once the
+    fake client is installed."""
+    with _open_upstream_gates():
+        module = _load_copy(Path(module_path), "released")
+    if not module.callbacks:
+        raise RuntimeError(f"the Neptune callback of Ultralytics {version} stayed disabled")
+    return module.callbacks
+
+
+def released_trace(recording: Recording, version: str, module_path: Path | str, workdir: Path | str) -> Trace:
+    """The trace of a release's upstream module file on a recording (see ``released_callbacks``)."""
+    trace = replay_trace(recording, lambda: released_callbacks(version, module_path), workdir, label="upstream")
+    trace.meta["upstream"] = version
+    return trace
+
+
+def load_boundary_golden(recording: Recording, release: str) -> Trace:
+    """The stored trace of release's upstream module on a recording of the release before its era boundary."""
+    return Trace.load(boundary_golden_path(recording.name, release))
+
+
 def golden_source(recording: Recording) -> str:
     """The release whose upstream module made this recording's golden trace."""
     version = recording.ultralytics_version
@@ -141,16 +194,25 @@ class ParityResult:
         return not self.differences
 
 
-def compare(reference: Trace, ours: Trace, recording: str, reference_name: str) -> ParityResult:
-    """Compare two traces; figure pixels are compared only when both were drawn by the same matplotlib."""
-    notes = []
-    if reference.meta.get("matplotlib") != ours.meta.get("matplotlib"):
-        reference, ours = without_pixels(reference), without_pixels(ours)
-        notes.append(
-            f"figure pixels not compared: the reference was drawn with matplotlib {reference.meta.get('matplotlib')}, "
-            f"this replay with {ours.meta.get('matplotlib')} (sizes still are)"
-        )
-    differences = diff_traces(reference, ours)
+def compare(
+    reference: Trace, ours: Trace, recording: str, reference_name: str, *, allow_other_matplotlib: bool = False
+) -> ParityResult:
+    """Compare two traces, figure pixels included. Traces drawn by different matplotlib releases cannot have equal
+    pixels: that is a difference unless the caller asks for the weaker check, ``allow_other_matplotlib=True``, which
+    compares the figures' sizes only and says so in the notes."""
+    notes, differences = [], []
+    drawn_by = reference.meta.get("matplotlib"), ours.meta.get("matplotlib")
+    if drawn_by[0] != drawn_by[1]:
+        said = f"the reference was drawn with matplotlib {drawn_by[0]}, this replay with {drawn_by[1]}"
+        if allow_other_matplotlib:
+            reference, ours = without_pixels(reference), without_pixels(ours)
+            notes.append(f"figure pixels not compared: {said} (sizes still are)")
+        else:
+            differences.append(
+                f"figure pixels cannot be compared: {said} (install matplotlib {drawn_by[0]}, or ask for the weaker "
+                "check, allow_other_matplotlib=True, which compares figure sizes only)"
+            )
+    differences += diff_traces(reference, ours)
     if reference.meta.get("runs") != ours.meta.get("runs"):
         differences.insert(0, f"runs started: expected {reference.meta.get('runs')}, got {ours.meta.get('runs')}")
     return ParityResult(recording, reference_name, differences, notes)
@@ -167,17 +229,25 @@ def without_pixels(trace: Trace) -> Trace:
     return Trace(trace.init_run, operations, dict(trace.meta))
 
 
-def check_against_upstream(recording: Recording, workdir: Path | str) -> ParityResult:
-    """Our module against the installed upstream module, on a recording."""
+def check_against_upstream(
+    recording: Recording, workdir: Path | str, *, allow_other_matplotlib: bool = False
+) -> ParityResult:
+    """Our module against the installed upstream module, on a recording (both drawn by one matplotlib)."""
     reference = upstream_trace(recording, workdir)
-    return compare(reference, our_trace(recording, workdir), recording.name, f"live upstream {installed_ultralytics()}")
+    name = f"live upstream {installed_ultralytics()}"
+    ours = our_trace(recording, workdir)
+    return compare(reference, ours, recording.name, name, allow_other_matplotlib=allow_other_matplotlib)
 
 
-def check_against_golden(recording: Recording, workdir: Path | str) -> ParityResult:
-    """Our module against the stored trace of the upstream module that logged this recording's release."""
+def check_against_golden(
+    recording: Recording, workdir: Path | str, *, allow_other_matplotlib: bool = False
+) -> ParityResult:
+    """Our module against the stored trace of the upstream module that logged this recording's release (pixels are
+    compared: see ``compare`` for ``allow_other_matplotlib``)."""
     reference = load_golden(recording)
     name = f"golden trace (upstream {reference.meta.get('upstream')})"
-    return compare(reference, our_trace(recording, workdir), recording.name, name)
+    ours = our_trace(recording, workdir)
+    return compare(reference, ours, recording.name, name, allow_other_matplotlib=allow_other_matplotlib)
 
 
 def upstream_applies(recording: Recording) -> bool:

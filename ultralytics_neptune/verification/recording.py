@@ -24,6 +24,9 @@ FORMAT = 1
 DATA_DIR = Path(__file__).parent / "data"
 RECORDINGS_DIR = DATA_DIR / "recordings"
 GOLDEN_DIR = DATA_DIR / "golden"
+#: the era boundaries of the module (not the trainer's): (the last release before, the first release after); each has
+#: golden traces of the first release's module on the recordings of the last release before (``boundary_golden_path``)
+MODULE_BOUNDARIES = (("8.3.8", "8.3.9"), ("8.3.234", "8.3.235"))
 VALIDATOR_EVENTS = frozenset({"on_val_start", "on_val_batch_start", "on_val_batch_end", "on_val_end"})
 
 
@@ -106,6 +109,12 @@ def load_bundled(name: str) -> Recording:
 def golden_trace_path(recording_name: str) -> Path:
     """Where the trace of the real upstream module on this recording is kept."""
     return GOLDEN_DIR / f"{recording_name}.json"
+
+
+def boundary_golden_path(recording_name: str, release: str) -> Path:
+    """Where the trace of another release's upstream module on this recording is kept (an era boundary: the recording
+    of the last release before it, replayed through the module of the first release after it)."""
+    return GOLDEN_DIR / f"{recording_name}-as-{release}.json"
 
 
 def encode(value, root: str = ""):
