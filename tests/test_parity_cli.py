@@ -144,3 +144,11 @@ def test_the_parity_command_comes_from_the_verification_subpackage_by_entry_poin
 
     (command,) = [ep for ep in entry_points(group="ultralytics_neptune.commands") if ep.name == "parity"]
     assert command.value == "ultralytics_neptune.verification.command"
+
+
+def test_another_matplotlib_is_a_difference_unless_asked_for_the_weaker_check(capsys, monkeypatch):
+    monkeypatch.setattr(parity, "_matplotlib_version", lambda: "0.0.0")  # not the goldens' matplotlib
+    strict, out, _ = run_cli(capsys, "ultralytics-8.1.47", "--golden-only")
+    weaker, weaker_out, _ = run_cli(capsys, "ultralytics-8.1.47", "--golden-only", "--other-matplotlib")
+    assert strict == 1 and "matplotlib" in out
+    assert weaker == 0, weaker_out

@@ -83,16 +83,20 @@ def _run_check(check: Check, compare) -> Check:
     return check
 
 
-def golden_check(recording, workdir: Path) -> Check:
+def golden_check(recording, workdir: Path, other_matplotlib: bool = False) -> Check:
     """Our module as the recording's release against the recording's golden trace."""
     from ultralytics_neptune.verification import parity
 
     reference = f"golden (upstream {parity.golden_source(recording)})"
     check = Check(recording.name, recording.task, recording.ultralytics_version, reference)
-    return _run_check(check, lambda: parity.check_against_golden(recording, workdir))
+
+    def compare():
+        return parity.check_against_golden(recording, workdir, allow_other_matplotlib=other_matplotlib)
+
+    return _run_check(check, compare)
 
 
-def live_check(recording, workdir: Path) -> Check:
+def live_check(recording, workdir: Path, other_matplotlib: bool = False) -> Check:
     """Our module as the installed release against the installed upstream module, on the recording."""
     from ultralytics_neptune.verification import parity
 
@@ -102,12 +106,14 @@ def live_check(recording, workdir: Path) -> Check:
     def compare():
         reference = parity.upstream_trace(recording, workdir)
         ours = parity.our_trace(recording, workdir, version=installed)
-        return parity.compare(reference, ours, recording.name, check.reference)
+        return parity.compare(reference, ours, recording.name, check.reference, allow_other_matplotlib=other_matplotlib)
 
     return _run_check(check, compare)
 
 
-def run_checks(names: list | None = None, live: bool = True, tasks: list | None = None) -> list:
+def run_checks(
+    names: list | None = None, live: bool = True, tasks: list | None = None, other_matplotlib: bool = False
+) -> list:
     """Run the golden check of every bundled recording (or those named, or those of the tasks given), and the live
     ones where upstream exists.
 
@@ -128,7 +134,7 @@ def run_checks(names: list | None = None, live: bool = True, tasks: list | None 
             continue
         for check in kinds:
             with tempfile.TemporaryDirectory(prefix="ultralytics-neptune-parity-") as workdir:
-                checks.append(check(recording, Path(workdir)))
+                checks.append(check(recording, Path(workdir), other_matplotlib))
     return checks
 
 
@@ -152,7 +158,12 @@ def summary(checks: list) -> str:
 
 
 def run_parity(
-    names: list | None = None, live: bool = True, verbose: bool = False, out=None, tasks: list | None = None
+    names: list | None = None,
+    live: bool = True,
+    verbose: bool = False,
+    out=None,
+    tasks: list | None = None,
+    other_matplotlib: bool = False,
 ) -> int:
     """Print the parity table for the installed Ultralytics; return 0 when every check passed, else 1."""
     import sys
@@ -175,7 +186,7 @@ def run_parity(
         else "the golden traces (it has no Neptune callback of its own)"
     )
     print(f"Ultralytics {installed} installed ({describe_era(installed)}); references: {reference}", file=out)
-    checks = run_checks(names, live=live, tasks=tasks)
+    checks = run_checks(names, live=live, tasks=tasks, other_matplotlib=other_matplotlib)
     print(file=out)
     print(format_table(checks), file=out)
     for check in checks:
@@ -203,6 +214,12 @@ def add_arguments(parser) -> None:
     parser.add_argument("--golden-only", action="store_true", help="skip the live upstream module even if installed")
     parser.add_argument("-v", "--verbose", action="store_true", help="list every difference of a failed check")
     parser.add_argument(
+        "--other-matplotlib",
+        action="store_true",
+        help="where matplotlib is not the release the golden traces were drawn with, compare re-drawn plots by size "
+        "only (by default that is a difference)",
+    )
+    parser.add_argument(
         "--live",
         action="store_true",
         help="train each task for real on the installed Ultralytics (about 20 s a task) and check what reached an "
@@ -217,7 +234,13 @@ def run(args) -> int:
     if args.live or args.extended:
         return run_live_command(args)
     try:
-        return run_parity(args.recordings or None, live=not args.golden_only, verbose=args.verbose, tasks=args.task)
+        return run_parity(
+            args.recordings or None,
+            live=not args.golden_only,
+            verbose=args.verbose,
+            tasks=args.task,
+            other_matplotlib=args.other_matplotlib,
+        )
     except UnknownRecordingError as error:
         print(f"ultralytics-neptune parity: {error}", file=sys.stderr)
         return 2
