@@ -11,6 +11,7 @@ import argparse
 import importlib
 import sys
 from importlib import metadata
+from pathlib import Path
 
 COMMANDS = {
     "demo": "ultralytics_neptune.demo",
@@ -22,6 +23,26 @@ COMMANDS = {
     "export": "ultralytics_neptune.export",
 }
 ENTRY_POINT_GROUP = "ultralytics_neptune.commands"
+
+
+def add_run_selection(parser: argparse.ArgumentParser) -> None:
+    """The arguments that choose offline runs, the same for every command that reads them: PATH ... and --last."""
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        default=[Path(".")],
+        metavar="PATH",
+        help="a folder holding .neptune, a .neptune folder or a run folder (default: .)",
+    )
+    parser.add_argument("--last", type=_positive, metavar="N", help="only the newest N runs")
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
 
 
 def _load(target: str):

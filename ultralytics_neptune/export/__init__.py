@@ -23,24 +23,11 @@ INSTALL = "pip install 'ultralytics-neptune[mlflow]'"
 ACTIONS = {"new": "new", "updated": "brought up to date", "replaced": "replaced"}
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
-    return value
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from ultralytics_neptune.cli import add_run_selection
     from ultralytics_neptune.export.to_mlflow import DEFAULT_EXPERIMENT
 
-    parser.add_argument(
-        "paths",
-        nargs="*",
-        type=Path,
-        default=[Path(".")],
-        metavar="PATH",
-        help="a folder holding .neptune, a .neptune folder or a run folder (default: .)",
-    )
+    add_run_selection(parser)
     parser.add_argument("--to", choices=["mlflow"], default="mlflow", help="where to export (default: mlflow)")
     parser.add_argument(
         "--tracking-uri",
@@ -53,7 +40,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help=f"the MLflow experiment, made if missing (default: {DEFAULT_EXPERIMENT})",
     )
-    parser.add_argument("--last", type=_positive, metavar="N", help="only the newest N runs")
     parser.add_argument("--replace", action="store_true", help="export runs anew even where their export is current")
 
 

@@ -77,22 +77,10 @@ class Progress:
         self.stream.flush()
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
-    return value
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "paths",
-        nargs="*",
-        type=Path,
-        default=[Path(".")],
-        metavar="PATH",
-        help="a folder holding .neptune, a .neptune folder or a run folder (default: .)",
-    )
+    from ultralytics_neptune.cli import add_run_selection
+
+    add_run_selection(parser)
     parser.add_argument(
         "-o",
         "--output",
@@ -101,7 +89,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help=f"the page to write, or a folder to write {DEFAULT_OUTPUT} in (default: {DEFAULT_OUTPUT})",
     )
-    parser.add_argument("--last", type=_positive, metavar="N", help="only the newest N runs")
     parser.add_argument(
         "--embed-images", action="store_true", help="put the images inside the page (one file) instead of beside it"
     )
