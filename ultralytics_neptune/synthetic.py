@@ -214,13 +214,15 @@ def offline_environment(workdir: Path | str) -> dict:
 SETTINGS_SCRIPT = """
 import sys
 from ultralytics.utils import SETTINGS
-wanted = {"runs_dir": sys.argv[1], "sync": False, "neptune": False}
+integrations = ("clearml", "comet", "dvc", "hub", "mlflow", "neptune", "raytune", "tensorboard", "wandb")
+wanted = {"runs_dir": sys.argv[1], "sync": False, **dict.fromkeys(integrations, False)}
 SETTINGS.update({key: value for key, value in wanted.items() if key in SETTINGS})
 """
 
 
 def write_ultralytics_settings(workdir: Path | str) -> None:
-    """Give the settings under workdir its runs folder, no analytics and no built-in Neptune callback.
+    """Give the settings under workdir its runs folder, no analytics and no built-in integration: Neptune's, and the
+    other trackers' (old releases turned MLflow on by default, and a newer MLflow refuses the file store it would use).
 
     Ultralytics reads them when it is imported, so this runs in a separate process. Left to itself, a new settings
     file puts runs next to the git checkout that holds the installed package (a tox environment inside a clone,
