@@ -71,5 +71,5 @@ def test_every_allowed_skip_names_a_tox_environment_that_runs_the_test():
     known = {section.split(":", 1)[1] for section in tox.sections() if section.startswith("testenv:")}
     lines = [line for line in setup["tool:pytest"]["allowed_skips"].splitlines() if line.strip()]
     for line in lines:
-        named = set(re.findall(r"\b(py|ultralytics-[\d.]*\d)\b", line.partition("|")[0]))
+        named = set(re.findall(r"\b(py|scale|ultralytics-[\d.]*\d)\b", line.partition("|")[0]))
         assert named and named <= known, line

@@ -150,7 +150,8 @@ def _contents(state: dict, unknown: dict, folder: Path) -> RunContents:
             contents.listed[field] = sorted(value)
         elif kind == "floats":
             timed = _steps(value, field, contents.problems)
-            contents.series[field] = [Point(step, number, round((ts or 0) * 1000)) for step, number, ts in timed]
+            if timed:  # a series configured but never given a point (the client's monitoring) is no MLflow metric
+                contents.series[field] = [Point(step, number, round((ts or 0) * 1000)) for step, number, ts in timed]
         elif kind == "texts":
             lines = "".join(f"{point.get('step')}\t{point['value']}\n" for point in value)
             contents.files.append(ExportFile(artifact_path(field + ".txt"), field, data=lines.encode()))
