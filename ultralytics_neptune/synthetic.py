@@ -60,24 +60,16 @@ def make_dataset(task: str, root: Path | str, images: int = 8, size: int = 128, 
 
 def make_detection_dataset(root: Path | str, images: int = 8, size: int = 128, seed: int = 0) -> Path:
     """Write a YOLO detection dataset of axis-aligned coloured boxes; return its data.yaml path."""
-    from PIL import ImageDraw
 
-    rng = random.Random(seed)
-    label_dirs = _split_dirs(Path(root))
-    for index in range(images):
-        image = _canvas(rng, size)
-        draw = ImageDraw.Draw(image)
-        labels = []
-        for _ in range(rng.randint(1, 3)):
-            cls = rng.randrange(len(CLASS_NAMES))
-            width = rng.randint(size // 5, size // 3) if cls == 0 else rng.randint(size // 8, size // 6)
-            height = width if cls == 0 else rng.randint(size // 3, size // 2)
-            x0, y0 = rng.randint(0, size - width - 1), rng.randint(0, size - height - 1)
-            draw.rectangle([x0, y0, x0 + width, y0 + height], fill=COLOURS[cls])
-            cx, cy = (x0 + width / 2) / size, (y0 + height / 2) / size
-            labels.append(f"{cls} {cx:.6f} {cy:.6f} {width / size:.6f} {height / size:.6f}")
-        _save(image, labels, label_dirs, index)
-    return _data_yaml(Path(root))
+    def box(rng: random.Random, draw, cls: int) -> str:
+        width = rng.randint(size // 5, size // 3) if cls == 0 else rng.randint(size // 8, size // 6)
+        height = width if cls == 0 else rng.randint(size // 3, size // 2)
+        x0, y0 = rng.randint(0, size - width - 1), rng.randint(0, size - height - 1)
+        draw.rectangle([x0, y0, x0 + width, y0 + height], fill=COLOURS[cls])
+        cx, cy = (x0 + width / 2) / size, (y0 + height / 2) / size
+        return f"{cls} {cx:.6f} {cy:.6f} {width / size:.6f} {height / size:.6f}"
+
+    return _drawn_dataset(Path(root), images, size, seed, box)
 
 
 def make_segmentation_dataset(root: Path | str, images: int = 8, size: int = 128, seed: int = 0) -> Path:
@@ -149,6 +141,17 @@ def _polygon_label(cls: int, corners: list) -> str:
 
 def _rotated_dataset(root: Path, images: int, size: int, seed: int, label, extra_yaml: str = "") -> Path:
     """Images of one to three rotated rectangles; label(cls, corners normalised to 0-1) gives each label line."""
+
+    def rotated(rng: random.Random, draw, cls: int) -> str:
+        corners = _rotated_rectangle(rng, size, cls)
+        draw.polygon(corners, fill=COLOURS[cls])
+        return label(cls, [(x / size, y / size) for x, y in corners])
+
+    return _drawn_dataset(root, images, size, seed, rotated, extra_yaml)
+
+
+def _drawn_dataset(root: Path, images: int, size: int, seed: int, shape, extra_yaml: str = "") -> Path:
+    """Images of one to three shapes; shape(rng, draw, cls) draws one and returns its label line."""
     from PIL import ImageDraw
 
     rng = random.Random(seed)
@@ -156,12 +159,7 @@ def _rotated_dataset(root: Path, images: int, size: int, seed: int, label, extra
     for index in range(images):
         image = _canvas(rng, size)
         draw = ImageDraw.Draw(image)
-        labels = []
-        for _ in range(rng.randint(1, 3)):
-            cls = rng.randrange(len(CLASS_NAMES))
-            corners = _rotated_rectangle(rng, size, cls)
-            draw.polygon(corners, fill=COLOURS[cls])
-            labels.append(label(cls, [(x / size, y / size) for x, y in corners]))
+        labels = [shape(rng, draw, rng.randrange(len(CLASS_NAMES))) for _ in range(rng.randint(1, 3))]
         _save(image, labels, label_dirs, index)
     return _data_yaml(root, extra_yaml)
 

@@ -152,6 +152,16 @@ def format_table(checks: list) -> str:
     return "\n".join(lines)
 
 
+def print_checks(checks: list, out, verbose: bool, heading) -> None:
+    """The table of checks, then (verbose) each failed check's differences under heading(check)."""
+    print(file=out)
+    print(format_table(checks), file=out)
+    for check in checks:
+        if check.status != PASS and verbose:
+            print(f"\n{heading(check)}:", file=out)
+            print("\n".join(f"  {line}" for line in check.differences), file=out)
+
+
 def summary(checks: list) -> str:
     passed = sum(check.status == PASS for check in checks)
     return f"parity: {passed} passed, {len(checks) - passed} failed"
@@ -187,12 +197,7 @@ def run_parity(
     )
     print(f"Ultralytics {installed} installed ({describe_era(installed)}); references: {reference}", file=out)
     checks = run_checks(names, live=live, tasks=tasks, other_matplotlib=other_matplotlib)
-    print(file=out)
-    print(format_table(checks), file=out)
-    for check in checks:
-        if check.status != PASS and verbose:
-            print(f"\n{check.recording} against {check.reference}:", file=out)
-            print("\n".join(f"  {line}" for line in check.differences), file=out)
+    print_checks(checks, out, verbose, lambda check: f"{check.recording} against {check.reference}")
     notes = sorted({note for check in checks for note in check.notes})
     if notes:
         print("\n" + "\n".join(f"note: {note}" for note in notes), file=out)

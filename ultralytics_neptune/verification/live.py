@@ -708,7 +708,7 @@ def run_live(tasks: list | None = None, extended: bool = False, verbose: bool = 
     """
     from ultralytics_neptune.registration import client_installed
     from ultralytics_neptune.synthetic import TASKS
-    from ultralytics_neptune.verification.command import ERROR, FAIL, PASS, Check, describe_era, format_table, summary
+    from ultralytics_neptune.verification.command import ERROR, FAIL, PASS, Check, describe_era, print_checks, summary
 
     out = out or sys.stdout
     if not client_installed():
@@ -749,12 +749,7 @@ def run_live(tasks: list | None = None, extended: bool = False, verbose: bool = 
                     notes += [(f"{task}{' (extended)' * mode}", note) for note in result.notes]
             checks.append(check)
     seconds = time.monotonic() - started
-    print(file=out)
-    print(format_table(checks), file=out)
-    for check in checks:
-        if check.status != PASS and verbose:
-            print(f"\n{check.task} ({check.recording}):", file=out)
-            print("\n".join(f"  {line}" for line in check.differences), file=out)
+    print_checks(checks, out, verbose, lambda check: f"{check.task} ({check.recording})")
     if notes:
         print("\n" + "\n".join(grouped_notes(notes, len(checks))), file=out)
     print(f"\n{summary(checks)} ({len(checks)} trainings in {seconds:.0f} s)", file=out)
