@@ -534,7 +534,9 @@ SCALE_NOTE = (
     "and source tracking off, each replay's run in a folder of its own (`NEPTUNE_LOG_DIRECTORY`); its floor is the "
     "`neptune_scale.Run` calls our parity callbacks make with that client, recorded once by wrapping `Run` and "
     "replayed with every argument prepared beforehand (the run's arguments, each step's metrics dict, file paths, "
-    "the PNG bytes of the figures parity mode draws). No fake 3.x client is measured."
+    "the PNG bytes of the figures parity mode draws). No fake 3.x client is measured. The 3.x client commits each "
+    "`log_metrics` call as one SQLite transaction in WAL mode with `synchronous = FULL` (one fsync a call), so its "
+    "times, the floor's included, follow the flush latency of the disk under the scratch folder."
 )
 NO_SCALE_NOTE = "- Neptune 3.x client: `neptune-scale` is not installed here, so it is not measured."
 
