@@ -9,11 +9,13 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import itertools
+import os
 from contextlib import contextmanager
 from pathlib import Path
 
 from benchmarks.environment import QUIET_NEPTUNE, quiet_loggers
 from benchmarks.floor import CallLog, Floor
+from benchmarks.floor_scale import LOG_DIRECTORY, ScaleCallLog, ScaleFloor, registered_logger
 
 _copies = itertools.count()
 
@@ -67,6 +69,66 @@ class Ours(Contestant):
             self.logger.run.stop()
 
 
+def scale_available() -> bool:
+    """Whether the Neptune 3.x client (``neptune-scale``) is installed beside the 1.x one."""
+    return importlib.util.find_spec("neptune_scale") is not None
+
+
+class ScaleFolder:
+    """Gives each replay of a 3.x contestant its own folder for the client's offline runs (inside the replay's, so
+    removed with it), and reads back what the replay wrote there."""
+
+    name = ""
+    read_back = None  # the last replay's run as read back from its SQLite file (``problem``)
+
+    def use_own_folder(self, save_dir: Path) -> None:
+        self._saved_directory = os.environ.get(LOG_DIRECTORY)
+        self.folder = save_dir.parent / "neptune-scale"
+        os.environ[LOG_DIRECTORY] = str(self.folder)
+
+    def restore_folder(self) -> None:
+        if self._saved_directory is None:
+            os.environ.pop(LOG_DIRECTORY, None)
+        else:
+            os.environ[LOG_DIRECTORY] = self._saved_directory
+
+    def problem(self, save_dir: Path) -> str | None:
+        """The replay's one 3.x run, read back with the client's message classes, holds every epoch's metrics."""
+        from ultralytics_neptune.offline_scale import read_scale_run, scale_run_folders
+
+        folders = scale_run_folders(self.folder)
+        if len(folders) != 1:
+            return f"{len(folders)} Neptune 3.x runs in {self.folder}, not one"
+        self.read_back = read_scale_run(folders[0])
+        steps = [step for step, _ in self.read_back.series().get("metrics/mAP50(B)", [])]
+        if self.read_back.problems or not steps or steps != list(range(1, len(steps) + 1)):
+            return f"the 3.x run in {folders[0]} holds metrics/mAP50(B) at steps {steps} ({self.read_back.problems})"
+        return None
+
+
+class ScaleOurs(ScaleFolder, Ours):
+    """Our callbacks with the Neptune 3.x client (``client="scale"``), offline, nothing captured."""
+
+    def __init__(self, extended: bool = False):
+        super().__init__(extended)
+        self.name = f"ours ({self.key}, 3.x)"
+        self.key = f"{self.key}-scale"
+
+    def start(self, save_dir: Path) -> tuple[dict, object]:
+        from ultralytics_neptune import neptune_callbacks
+
+        self.use_own_folder(save_dir)
+        callbacks = neptune_callbacks(extended=self.extended, client="scale", **QUIET_NEPTUNE)
+        self.logger = registered_logger(callbacks)
+        return callbacks, None
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self.restore_folder()
+
+
 class Upstream(Contestant):
     """A fresh copy of the installed Ultralytics' own Neptune callback module (8.4.131 in the bench environment)."""
 
@@ -102,6 +164,41 @@ class FloorContestant(Contestant):
 
     def finish(self) -> None:
         self.floor.finish()
+
+
+class ScaleFloorContestant(ScaleFolder, Contestant):
+    """The same 3.x client calls as ours with ``client="scale"``, prepared beforehand (benchmarks.floor_scale)."""
+
+    name, key = "floor (3.x)", "floor-scale"
+
+    def __init__(self, log: ScaleCallLog):
+        self.log = log
+        self.floor: ScaleFloor | None = None
+
+    def start(self, save_dir: Path) -> tuple[dict, object]:
+        self.use_own_folder(save_dir)
+        self.floor = ScaleFloor(self.log, save_dir)
+        return self.floor.callbacks(), self.floor.before_event
+
+    def finish(self) -> None:
+        try:
+            self.floor.finish()
+        finally:
+            self.restore_folder()
+
+
+def same_scale_run(ours: ScaleFolder, floor: ScaleFolder) -> str:
+    """A check line: whether the floor's 3.x run, read back, holds what ours did (series, configs, files)."""
+    if ours.read_back is None or floor.read_back is None:
+        return f"**{floor.name} vs {ours.name}: a run was not read back**"
+    parts = {
+        "series": lambda run: run.series(),
+        "configs": lambda run: run.atoms(),
+        "files": lambda run: {field: upload.get("content") for field, upload in run.uploads().items()},
+    }
+    differing = [part for part, read in parts.items() if read(ours.read_back) != read(floor.read_back)]
+    outcome = "identical" if not differing else f"**{', '.join(differing)} differ**"
+    return f"{floor.name} vs {ours.name}, real client, read back from the SQLite files: {outcome}"
 
 
 @contextmanager

@@ -25,10 +25,12 @@ QUIET_NEPTUNE = {
 
 
 def tracker_environment(workdir: Path) -> dict:
-    """Environment variables that keep Neptune, W&B and MLflow offline, local and free of machine monitoring."""
+    """Environment variables that keep Neptune (both clients), W&B and MLflow offline, local and free of machine
+    monitoring."""
     return {
         "NEPTUNE_MODE": "offline",
         "NEPTUNE_DATA_DIRECTORY": str(workdir / "neptune"),
+        "NEPTUNE_LOGGER_LEVEL": "error",  # the 3.x client's own level, set when it is imported
         "WANDB_MODE": "offline",
         "WANDB_SILENT": "true",
         "WANDB_CONSOLE": "off",

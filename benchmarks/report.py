@@ -15,6 +15,8 @@ PACKAGES = (
     "ultralytics",
     "ultralytics-neptune",
     "neptune",
+    "neptune-scale",
+    "protobuf",
     "matplotlib",
     "numpy",
     "torch",
@@ -24,6 +26,17 @@ PACKAGES = (
 )
 PHASES = (("start", "run start"), ("per_epoch", "ordinary epoch"), ("end", "run end"), ("whole_run", "whole run"))
 PARITY, EXTENDED, UPSTREAM, FLOOR = "ours (parity)", "ours (extended)", "upstream", "floor"
+PARITY_SCALE, EXTENDED_SCALE, FLOOR_SCALE = "ours (parity, 3.x)", "ours (extended, 3.x)", "floor (3.x)"
+SHORT_NAMES = {
+    PARITY: "parity 1.x",
+    EXTENDED: "extended 1.x",
+    FLOOR: "floor 1.x",
+    PARITY_SCALE: "parity 3.x",
+    EXTENDED_SCALE: "extended 3.x",
+    FLOOR_SCALE: "floor 3.x",
+}
+EVENT_ORDER = ("on_pretrain_routine_start", "on_pretrain_routine_end", "on_train_start", "on_train_epoch_end")
+EVENT_ORDER += ("on_val_end", "on_fit_epoch_end", "on_train_end", "teardown")
 PEERS = ("TensorBoard", "MLflow", "W&B")
 TARGET_UPSTREAM, TARGET_FLOOR, TARGET_STARTUP = 1.05, 1.2, 0.020
 TARGET_HOOK = 0.002  # seconds the start-up hook may add to any interpreter start
@@ -49,6 +62,7 @@ class Results:
     memory: dict  # contestant key -> [result]
     checks: list  # lines: what was checked before timing, and the outcome
     training: dict = field(default_factory=dict)  # mode -> [sample] (benchmarks.training)
+    scale: bool = False  # whether the Neptune 3.x client was installed and measured
     seconds: float = 0.0
     notes: list = field(default_factory=list)
 
@@ -140,6 +154,24 @@ def per_event_table(measurements: Measurements, extended: bool) -> list:
     return lines
 
 
+def scale_event_table(measurements: Measurements) -> list:
+    """Rows of the per-event table of the Neptune 3.x client: ours in both modes, its floor, and the 1.x client."""
+    names = (PARITY_SCALE, EXTENDED_SCALE, FLOOR_SCALE, PARITY, FLOOR)
+    ratios = ((PARITY_SCALE, FLOOR_SCALE), (EXTENDED_SCALE, FLOOR_SCALE), (PARITY_SCALE, PARITY), (FLOOR_SCALE, FLOOR))
+    header = ["event", *(SHORT_NAMES[name] for name in names)]
+    header += [f"{SHORT_NAMES[mine]} ÷ {SHORT_NAMES[other]}" for mine, other in ratios]
+    lines = [_row(header), _row(["---"] * len(header))]
+    events = []
+    for name in (PARITY_SCALE, EXTENDED_SCALE):
+        events += [event for event in measurements.events(name) if event not in events]
+    for event in sorted(events, key=_event_order):
+        cells = [f"`{event}` {TIMES}{_calls(measurements, event)}"]
+        cells += [time_cell(measurements.summary(name, "per_event", event)) for name in names]
+        cells += [ratio_cell(measurements.ratio(mine, other, "per_event", event)) for mine, other in ratios]
+        lines.append(_row(cells))
+    return lines
+
+
 def _calls(measurements: Measurements, event: str) -> int:
     for rounds in measurements.rounds.values():
         if event in rounds[0].calls:
@@ -169,21 +201,43 @@ def ratio_table(measurements: Measurements, ours: str) -> list:
     return lines
 
 
+#: the ratios of the 3.x contestants by phase: to the 3.x floor, to the 1.x client, and between the two modes
+SCALE_RATIOS = (
+    (PARITY_SCALE, FLOOR_SCALE),
+    (EXTENDED_SCALE, FLOOR_SCALE),
+    (PARITY_SCALE, PARITY),
+    (EXTENDED_SCALE, EXTENDED),
+    (FLOOR_SCALE, FLOOR),
+    (EXTENDED_SCALE, PARITY_SCALE),
+)
+
+
+def scale_ratio_table(measurements: Measurements) -> list:
+    """Rows of each 3.x contestant ÷ its counterpart, by phase, ratios taken per round."""
+    lines = [_row(["ratio", *(label for _, label in PHASES)]), _row(["---"] * (len(PHASES) + 1))]
+    for mine, other in SCALE_RATIOS:
+        cells = [ratio_cell(measurements.ratio(mine, other, metric)) for metric, _ in PHASES]
+        lines.append(_row([f"{SHORT_NAMES[mine]} ÷ {SHORT_NAMES[other]}", *cells]))
+    return lines
+
+
 def peer_event_table(measurements: Measurements) -> list:
     """Per-event costs of the other trackers next to ours, on the events they share."""
     names = _available(measurements, (PARITY, EXTENDED, *PEERS))
     events = []
     for name in names:
         events += [event for event in measurements.events(name) if event not in events]
-    order = ("on_pretrain_routine_start", "on_pretrain_routine_end", "on_train_start", "on_train_epoch_end")
-    order += ("on_val_end", "on_fit_epoch_end", "on_train_end", "teardown")
-    events = sorted(events, key=lambda event: order.index(event) if event in order else len(order))
+    events = sorted(events, key=_event_order)
     header = ["event", *names]
     lines = [_row(header), _row(["---"] * len(header))]
     for event in events:
         cells = [f"`{event}`"] + [time_cell(measurements.summary(name, "per_event", event)) for name in names]
         lines.append(_row(cells))
     return lines
+
+
+def _event_order(event: str) -> int:
+    return EVENT_ORDER.index(event) if event in EVENT_ORDER else len(EVENT_ORDER)
 
 
 def _row(cells: list) -> str:
@@ -236,7 +290,14 @@ MEMORY_NAMES = {
 }
 
 
-TRAINING_NAMES = {"off": "no Neptune", "parity": PARITY, "extended": EXTENDED, "upstream": "upstream 8.4.131"}
+TRAINING_NAMES = {
+    "off": "no Neptune",
+    "parity": PARITY,
+    "extended": EXTENDED,
+    "upstream": "upstream 8.4.131",
+    "parity-scale": PARITY_SCALE,
+    "extended-scale": EXTENDED_SCALE,
+}
 
 
 def training_table(training: dict) -> list:
@@ -405,8 +466,14 @@ def training_targets(results: Results) -> list:
     if epoch is not None:
         target = "ordinary epoch, 100-epoch replay, real client: extended ÷ parity at most 1"
         lines.append(_row([target, ratio_cell(epoch), verdict(epoch, 1.0)]))
+    for name in (PARITY_SCALE, EXTENDED_SCALE):
+        epoch = results.real.ratio(name, FLOOR_SCALE, "per_epoch")
+        if epoch is not None:
+            target = f"{name}: ordinary epoch, 100-epoch replay, within {TARGET_FLOOR}{TIMES} of the 3.x floor"
+            lines.append(_row([target, ratio_cell(epoch), verdict(epoch, TARGET_FLOOR)]))
     off = results.training.get("off", [])
-    modes = [mode for mode in ("parity", "extended") if results.training.get(mode)]
+    our_modes = ("parity", "extended", "parity-scale", "extended-scale")
+    modes = [mode for mode in our_modes if results.training.get(mode)]
     if not off:
         return lines
     for mode in modes:
@@ -422,18 +489,22 @@ def training_targets(results: Results) -> list:
         lines.append(_row([target, measured, verdict(held, TARGET_HELD)]))
         figures = max(sample["figures"] for sample in samples)
         lines.append(_row([f"{name}: figures open after train end: 0", str(figures), _status(figures == 0)]))
-    if "extended" in modes:
-        share = _summary(shares(results.training["extended"], off, "total"))
-        cpu = _summary(shares(results.training["extended"], off, "cpu"))
+    for mode in ("extended", "extended-scale"):
+        if mode not in modes:
+            continue
+        share = _summary(shares(results.training[mode], off, "total"))
+        cpu = _summary(shares(results.training[mode], off, "cpu"))
         measured = _share_cell(share) + (f"; CPU time {_share_cell(cpu)}" if cpu else "")
-        target = f"{TRAINING_NAMES['extended']}: whole training costs under {TARGET_EXTENDED_SHARE:.0%} more"
+        target = f"{TRAINING_NAMES[mode]}: whole training costs under {TARGET_EXTENDED_SHARE:.0%} more"
         lines.append(_row([target, measured, verdict(share, TARGET_EXTENDED_SHARE)]))
-    if "parity" in modes and results.training.get("upstream"):
-        ours = median_difference(results.training["parity"], off, "total")
+    for mode in ("parity", "parity-scale"):
+        if mode not in modes or not results.training.get("upstream"):
+            continue
+        cost = median_difference(results.training[mode], off, "total")
         theirs = median_difference(results.training["upstream"], off, "total")
-        beyond = _summary(differences(results.training["parity"], results.training["upstream"], "total"))
-        target = f"{TRAINING_NAMES['parity']}: whole training costs at most what upstream 8.4.131's callback did"
-        lines.append(_row([target, f"{ours:+.2f} s against {theirs:+.2f} s", verdict(beyond, 0.0)]))
+        beyond = _summary(differences(results.training[mode], results.training["upstream"], "total"))
+        target = f"{TRAINING_NAMES[mode]}: whole training costs at most what upstream 8.4.131's callback did"
+        lines.append(_row([target, f"{cost:+.2f} s against {theirs:+.2f} s", verdict(beyond, 0.0)]))
     return lines
 
 
@@ -456,6 +527,31 @@ def plots_table(plots) -> list:
         _row(["re-draw ÷ file", ratio_cell(plots.ratio()), "", ""]),
     ]
     return lines
+
+
+SCALE_NOTE = (
+    '- Neptune 3.x client (`neptune-scale`): ours in both modes with `client="scale"`, offline, console capture '
+    "and source tracking off, each replay's run in a folder of its own (`NEPTUNE_LOG_DIRECTORY`); its floor is the "
+    "`neptune_scale.Run` calls our parity callbacks make with that client, recorded once by wrapping `Run` and "
+    "replayed with every argument prepared beforehand (the run's arguments, each step's metrics dict, file paths, "
+    "the PNG bytes of the figures parity mode draws). No fake 3.x client is measured. The 3.x client commits each "
+    "`log_metrics` call as one SQLite transaction in WAL mode with `synchronous = FULL` (one fsync a call), so its "
+    "times, the floor's included, follow the flush latency of the disk under the scratch folder."
+)
+NO_SCALE_NOTE = "- Neptune 3.x client: `neptune-scale` is not installed here, so it is not measured."
+
+
+def scale_sections(results: Results) -> list:
+    """The per-event section of the Neptune 3.x client."""
+    return [
+        "## Per event, Neptune 3.x client (offline)",
+        "",
+        f"Measured in the same interleaved rounds as the 1.x client above, so every ratio compares replays taken "
+        f"seconds apart. One call: the median over the run's calls of that event ({TIMES}N: calls in the run).",
+        "",
+        *scale_event_table(results.real),
+        "",
+    ]
 
 
 def render(results: Results, command: str, started: str) -> str:
@@ -485,6 +581,7 @@ def render(results: Results, command: str, started: str) -> str:
         "- Floor: the same Neptune client calls our parity callbacks make, recorded once and replayed with every "
         "argument prepared beforehand (keys, values, steps, file paths, and the figures parity mode uploads, drawn "
         "untimed just before the event): what the client itself costs.",
+        *([SCALE_NOTE] if results.scale else [NO_SCALE_NOTE]),
         f"- Checked in the warm-up round: {checks}.",
         "",
         "## Targets",
@@ -508,6 +605,7 @@ def render(results: Results, command: str, started: str) -> str:
         "",
         *per_event_table(results.real, results.extended),
         "",
+        *(scale_sections(results) if results.scale else []),
         "## Per event, fake client",
         "",
         *per_event_table(results.fake, results.extended),
@@ -524,6 +622,11 @@ def render(results: Results, command: str, started: str) -> str:
         *ratio_table(results.real, PARITY),
         "",
         *([*ratio_table(results.real, EXTENDED), ""] if results.extended else []),
+        *(
+            ["The Neptune 3.x client against its floor and the 1.x client:", "", *scale_ratio_table(results.real), ""]
+            if results.scale
+            else []
+        ),
         "Other trackers' callbacks per event (they register on different events):",
         "",
         *peer_event_table(results.real),
@@ -549,8 +652,9 @@ def render(results: Results, command: str, started: str) -> str:
         "Neptune, as `median (25th to 75th percentile)`, then as a share of that training. CPU time: every thread of "
         "the process during `train()` (the client's start and its own threads included); it varies less than wall "
         "time on a shared machine. Client start: the CPU time of our start thread, the `neptune` import and "
-        "`init_run` (upstream imports the client with its module and starts the run on the training thread). Time "
-        "to first batch: from `train()` to the first `on_train_batch_start`. RSS after: right after `train()` and a "
+        "`init_run` (3.x: the `neptune_scale` import and `Run`; upstream imports the client with its module and starts "
+        "the run on the training thread). Time to first batch: from `train()` to the first `on_train_batch_start`. "
+        "RSS after: right after `train()` and a "
         "full garbage collection. Heap trimmed: the same process's RSS once glibc's `malloc_trim(0)` has handed back "
         "the free memory it keeps for reuse (up to twice its mmap threshold after a large temporary, such as a decoded "
         "plot; the amount varies from run to run): what is still live. The target is on RSS after, untrimmed.",

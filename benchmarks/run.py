@@ -29,7 +29,7 @@ def parse_args(argv: list | None) -> argparse.Namespace:
     parser.add_argument("--rounds-plots", type=int, default=4, help="rounds of the train-end plot comparison")
     parser.add_argument("--rounds-startup", type=int, default=6, help="fresh processes per import probe")
     parser.add_argument("--rounds-memory", type=int, default=1, help="fresh processes per contestant for memory")
-    parser.add_argument("--rounds-training", type=int, default=8, help="rounds of whole real trainings (4 modes)")
+    parser.add_argument("--rounds-training", type=int, default=8, help="rounds of whole real trainings (6 modes)")
     parser.add_argument("--quick", action="store_true", help="a fast smoke run: 10 epochs, 2 rounds of everything")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"where to write (default {DEFAULT_OUT})")
     parser.add_argument("--workdir", type=Path, help="scratch folder (default: a new temporary one, removed after)")
@@ -66,8 +66,21 @@ def main(argv: list | None = None) -> int:
     notes = [prepare(workdir)]
 
     from benchmarks import harness, memory, plots, startup, training
-    from benchmarks.contestants import FloorContestant, Ours, Upstream, extended_available, peers, real_neptune
+    from benchmarks.contestants import (
+        FloorContestant,
+        Ours,
+        ScaleFloorContestant,
+        ScaleOurs,
+        Upstream,
+        extended_available,
+        peers,
+        real_neptune,
+        same_scale_run,
+        scale_available,
+    )
+    from benchmarks.environment import QUIET_NEPTUNE
     from benchmarks.floor import record_calls
+    from benchmarks.floor_scale import record_scale_calls
     from benchmarks.report import Results, render
     from benchmarks.scenario import RECORDING, load_scenario, set_peer_model
     from ultralytics_neptune.synthetic import offline_environment
@@ -89,6 +102,15 @@ def main(argv: list | None = None) -> int:
     log(f"scenario: {RECORDING} stretched to {args.epochs} epochs; extended mode {'on' if extended else 'absent'}")
     log("recording the client calls of parity mode (for the floor)")
     calls = record_calls(scenario, workdir)
+    scale = scale_available()
+    if scale:
+        log("recording the Neptune 3.x client calls of parity mode with client='scale' (for the 3.x floor)")
+        scale_parity = ScaleOurs()
+        scale_floor = ScaleFloorContestant(record_scale_calls(scenario, workdir, **QUIET_NEPTUNE))
+        scale_contestants = [scale_parity, ScaleOurs(extended=True), scale_floor]
+    else:
+        log("neptune-scale is not installed: no Neptune 3.x contestants")
+        scale_contestants = []
     set_peer_model(scenario.recording)
     ours = [Ours(), *([Ours(extended=True)] if extended else [])]
 
@@ -112,12 +134,17 @@ def main(argv: list | None = None) -> int:
         problems[contestant.name] = contestant.problem(save_dir)
 
     with real_neptune():
-        contestants = [*ours, Upstream(), FloorContestant(calls), *peers()]
+        contestants = [*ours, Upstream(), FloorContestant(calls), *scale_contestants, *peers()]
         real_results = harness.measure(
             contestants, scenario, args.rounds_real, workdir, after_warm_up=check_logging, log=log
         )
+    if scale_contestants:
+        checks.append(same_scale_run(scale_parity, scale_floor))
     checked = [name for name, problem in problems.items() if problem is None and name in {p.name for p in peers()}]
     checks.append(f"{', '.join(checked)} logged the replay (event files, metrics and artifacts, offline run)")
+    read_back = [contestant.name for contestant in scale_contestants if problems[contestant.name] is None]
+    if read_back:
+        checks.append(f"{', '.join(read_back)} wrote one 3.x run each, read back with every epoch's metrics")
     checks += [f"**{name}: {problem}**" for name, problem in problems.items() if problem]
     for line in checks:
         log(f"check: {line}")
@@ -133,14 +160,16 @@ def main(argv: list | None = None) -> int:
     log(f"memory: {args.rounds_memory} fresh process(es) per contestant")
     memory_results = memory.measure(keys, args.epochs, args.rounds_memory, workdir, ROOT, log=log)
 
-    log(f"whole trainings: {args.rounds_training} rounds of {', '.join(training.MODES)}")
-    training_results = training.measure(args.rounds_training, workdir / "trainings", ROOT, log=log)
+    modes = training.MODES if scale else training.MODES_1X
+    log(f"whole trainings: {args.rounds_training} rounds of {', '.join(modes)}")
+    training_results = training.measure(args.rounds_training, workdir / "trainings", ROOT, modes, log=log)
 
     results = Results(
         epochs=args.epochs,
         scenario=RECORDING,
         events=len(scenario.events),
         extended=extended,
+        scale=scale,
         fake=fake_results,
         real=real_results,
         plots=plot_costs,

@@ -14,10 +14,23 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.contestants import FloorContestant, MLflow, Ours, TensorBoard, Upstream, WandB, extended_available
+from benchmarks.contestants import (
+    FloorContestant,
+    MLflow,
+    Ours,
+    ScaleFloorContestant,
+    ScaleOurs,
+    TensorBoard,
+    Upstream,
+    WandB,
+    extended_available,
+    same_scale_run,
+)
+from benchmarks.environment import QUIET_NEPTUNE
 from benchmarks.floor import record_calls
-from benchmarks.harness import Measurements, replay_once
-from benchmarks.report import DASH, Results, training_targets
+from benchmarks.floor_scale import record_scale_calls
+from benchmarks.harness import Measurements, RoundCosts, replay_once
+from benchmarks.report import DASH, EXTENDED_SCALE, FLOOR_SCALE, PARITY_SCALE, TIMES, Results, training_targets
 from benchmarks.scenario import BenchTrainer, load_scenario, set_peer_model
 
 EPOCHS = 6
@@ -37,6 +50,11 @@ def scenario():
 @pytest.fixture(scope="session")
 def calls(scenario, workdir):
     return record_calls(scenario, workdir)
+
+
+@pytest.fixture(scope="session")
+def scale_calls(scenario, workdir):
+    return record_scale_calls(scenario, workdir, **QUIET_NEPTUNE)
 
 
 @pytest.fixture
@@ -75,6 +93,29 @@ def test_floor_and_upstream_make_the_calls_ours_make(scenario, calls, workdir, f
     assert traces["ours (parity)"].operations
     assert diff_traces(traces["ours (parity)"], traces["floor"]) == []
     assert diff_traces(traces["ours (parity)"], traces["upstream"]) == []
+
+
+def test_the_3x_floor_writes_the_run_ours_writes_with_the_3x_client(scenario, scale_calls, workdir):
+    """Read back from the SQLite files: the same series, steps, values, configs and file fields."""
+    contestants = {"ours": ScaleOurs(), "floor": ScaleFloorContestant(scale_calls)}
+    problems = {}
+
+    def check(contestant, save_dir: Path) -> None:
+        problems[contestant.name] = contestant.problem(save_dir)
+
+    for contestant in contestants.values():
+        replay_once(contestant, scenario, workdir, after_replay=check)
+    assert problems == {"ours (parity, 3.x)": None, "floor (3.x)": None}
+    assert same_scale_run(contestants["ours"], contestants["floor"]).endswith(": identical")
+
+
+@pytest.mark.parametrize(("event", "keys"), [("on_train_epoch_end", 6), ("on_fit_epoch_end", 7)])
+def test_the_3x_client_gets_one_log_metrics_call_per_event_of_an_ordinary_epoch(event, keys, scale_calls):
+    """All of a step's values in one call (the 3.x client writes one SQLite transaction per call)."""
+    last_epoch = scale_calls.by_event[event][EPOCHS - 1]
+    assert [(method, len(args[0]), kwargs) for method, args, kwargs in last_epoch] == [
+        ("log_metrics", keys, {"step": EPOCHS})
+    ]
 
 
 @pytest.mark.parametrize("peer", [TensorBoard, MLflow, WandB], ids=["tensorboard", "mlflow", "wandb"])
@@ -209,3 +250,35 @@ def test_memory_held_straddling_the_target_across_rounds_is_reported_within_nois
 def test_memory_held_is_judged_without_the_trimmed_heap_where_a_sample_lacks_it():
     results = training_results(parity={"end_rss": 10 * 2**20, "end_rss_trimmed": [None, None]})
     assert target_row(results, "ours (parity): RSS after").endswith(f"| +10 MB (+10{DASH}+10) | met |")
+
+
+def epoch_costs(**per_epoch) -> Measurements:
+    """Measurements of contestants whose ordinary epoch cost the given seconds, one value per round."""
+    measurements = Measurements()
+    for name, values in per_epoch.items():
+        measurements.rounds[name] = [RoundCosts({}, {}, 0.0, value, 0.0, value) for value in values]
+    return measurements
+
+
+def scale_epoch_results(parity: list, extended: list, floor: list) -> Results:
+    real = epoch_costs(**{PARITY_SCALE: parity, EXTENDED_SCALE: extended, FLOOR_SCALE: floor})
+    return Results(0, "", 0, True, Measurements(), real, None, {}, {}, [])
+
+
+def test_a_3x_epoch_over_its_floor_by_more_than_the_target_is_reported_missed():
+    results = scale_epoch_results(parity=[1.2e-3, 1.6e-3], extended=[1.0e-3, 1.1e-3], floor=[1e-3, 1e-3])
+    assert target_row(results, "ours (parity, 3.x): ordinary epoch").endswith(
+        f"| **1.4{TIMES}** (1.3{DASH}1.5) | **missed** |"
+    )
+    assert target_row(results, "ours (extended, 3.x): ordinary epoch").endswith("| met |")
+
+
+def test_a_3x_epoch_straddling_the_target_across_rounds_is_reported_within_noise():
+    results = scale_epoch_results(parity=[1.1e-3, 1.15e-3, 1.3e-3], extended=[1e-3] * 3, floor=[1e-3] * 3)
+    assert target_row(results, "ours (parity, 3.x): ordinary epoch").endswith("| within noise |")
+
+
+def test_extended_mode_with_the_3x_client_costing_more_than_a_tenth_of_the_training_is_reported_missed():
+    results = training_results(**{"extended-scale": {"total": 2.4, "cpu": 1.0}})
+    row = target_row(results, "ours (extended, 3.x): whole training")
+    assert row.endswith(f"| +12.0% (+12.0%{DASH}+12.0%); CPU time +3.3% (+3.3%{DASH}+3.3%) | **missed** |")

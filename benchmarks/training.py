@@ -3,9 +3,11 @@
 Each sample is a real tiny training (yolov8n.yaml, 3 epochs at 64 px on the synthetic dataset, CPU, plots on, the real
 client offline) in a fresh process, so imports count as they do for a user. Modes: ``off`` (no Neptune), ``parity``
 and ``extended`` (ours, registered in Python), ``upstream`` (Ultralytics 8.4.131's own callback, switched on by its
-setting). Rounds take the modes in a rotating order; the report gives medians over rounds, and each mode's cost as
-its per-round differences from ``off`` (median and quartiles). Wall time is what a user waits; CPU time (every thread
-of the process) is what the training and its logging consumed, and varies less on a shared machine.
+setting), ``parity-scale`` and ``extended-scale`` (ours with the Neptune 3.x client, ``client="scale"``, where
+``neptune-scale`` is installed). Rounds take the modes in a rotating order; the report gives medians over rounds, and
+each mode's cost as its per-round differences from ``off`` (median and quartiles). Wall time is what a user waits; CPU
+time (every thread of the process) is what the training and its logging consumed, and varies less on a shared
+machine.
 
 Run one sample as ``python -m benchmarks.training MODE WORKDIR``; it prints one JSON line.
 """
@@ -22,7 +24,9 @@ import sys
 import time
 from pathlib import Path
 
-MODES = ("off", "parity", "extended", "upstream")
+MODES_1X = ("off", "parity", "extended", "upstream")
+MODES = (*MODES_1X, "parity-scale", "extended-scale")
+SCALE_SUFFIX = "-scale"
 PAGE = os.sysconf("SC_PAGE_SIZE")
 TRAINING = {"epochs": 3, "imgsz": 64, "batch": 4, "workers": 0, "device": "cpu", "plots": True, "verbose": False}
 
@@ -52,7 +56,11 @@ def sample(mode: str, workdir: Path) -> dict:
     data = workdir / "dataset" / "data.yaml"
     if not data.exists():
         make_detection_dataset(data.parent)
-    os.environ.update(NEPTUNE_MODE="offline", NEPTUNE_DATA_DIRECTORY=str(workdir / f".neptune-{mode}-{os.getpid()}"))
+    data_directory = str(workdir / f".neptune-{mode}-{os.getpid()}")
+    # NEPTUNE_LOG_DIRECTORY: where the 3.x client keeps its offline runs
+    os.environ.update(
+        NEPTUNE_MODE="offline", NEPTUNE_DATA_DIRECTORY=data_directory, NEPTUNE_LOG_DIRECTORY=data_directory
+    )
     if mode == "upstream":
         from ultralytics.utils import SETTINGS
 
@@ -61,10 +69,11 @@ def sample(mode: str, workdir: Path) -> dict:
 
     model = YOLO("yolov8n.yaml")
     client_start: list = []
-    if mode in ("parity", "extended"):
+    if mode not in ("off", "upstream"):
         from ultralytics_neptune import add_neptune_callbacks
 
-        add_neptune_callbacks(model, extended=mode == "extended")
+        client = "scale" if mode.endswith(SCALE_SUFFIX) else "neptune"
+        add_neptune_callbacks(model, extended=mode.startswith("extended"), client=client)
         _time_client_start(client_start)
     first_batch: list = []
     model.add_callback("on_train_batch_start", lambda trainer: first_batch or first_batch.append(time.perf_counter()))
@@ -106,12 +115,12 @@ def _time_client_start(spent: list) -> None:
     StartingRun._start = timed
 
 
-def measure(rounds: int, workdir: Path, root: Path, log=print) -> dict:
+def measure(rounds: int, workdir: Path, root: Path, modes: tuple = MODES, log=print) -> dict:
     """{mode: [sample, ...]}, each sample in a fresh process; modes rotate from round to round."""
-    results: dict = {mode: [] for mode in MODES}
+    results: dict = {mode: [] for mode in modes}
     environment = {key: value for key, value in os.environ.items() if not key.startswith(("NEPTUNE_", "ULTRALYTICS_"))}
     for index in range(rounds):
-        order = MODES[index % len(MODES) :] + MODES[: index % len(MODES)]
+        order = modes[index % len(modes) :] + modes[: index % len(modes)]
         for mode in order:
             command = [sys.executable, "-m", "benchmarks.training", mode, str(workdir)]
             done = subprocess.run(command, cwd=root, env=environment, capture_output=True, text=True, timeout=900)
