@@ -25,6 +25,7 @@ neptune = pytest.importorskip("neptune", reason="the export tests write runs wit
 pytest.importorskip("mlflow", reason="the export tests read runs back with MLflow's own client (test extra)")
 
 from mlflow import MlflowClient  # noqa: E402
+from mlflow.exceptions import MlflowException  # noqa: E402
 from mlflow.utils.validation import _validate_metric_name, _validate_param_name, _validate_tag_name  # noqa: E402
 from run_checks import outside_pytest  # noqa: E402
 from test_report import PNG_1X1, log_epochs, log_offline_run  # noqa: E402
@@ -452,10 +453,7 @@ def test_a_run_that_grew_since_its_export_is_brought_up_to_date_in_place(
 
 def test_a_run_whose_export_was_cut_short_is_exported_anew_next_time(large_run, export, mlflow_runs):
     """The marks of a complete export come with MLflow's last call: an export that fails before it is not complete."""
-    from mlflow import MlflowClient as Client
-    from mlflow.exceptions import MlflowException
-
-    log_batch, calls = Client.log_batch, []
+    log_batch, calls = MlflowClient.log_batch, []
 
     def failing_after_the_first(self, *args, **kwargs):
         calls.append(args)
@@ -463,7 +461,7 @@ def test_a_run_whose_export_was_cut_short_is_exported_anew_next_time(large_run, 
             raise MlflowException("the store went away")
         return log_batch(self, *args, **kwargs)
 
-    with mock.patch.object(Client, "log_batch", failing_after_the_first):
+    with mock.patch.object(MlflowClient, "log_batch", failing_after_the_first):
         cut_short = export(large_run)
     code, out, err = export(large_run)
     assert cut_short[0] == 1 and "could not be exported: MlflowException: the store went away" in cut_short[2]

@@ -178,9 +178,9 @@ class MlflowDestination:
         from mlflow.entities import RunTag
 
         if not run_id:
-            tags = {RUN_ID_TAG: source.run_id, FOLDER_TAG: source.location}
+            identity = {RUN_ID_TAG: source.run_id, FOLDER_TAG: source.location}
             run_id = self.client.create_run(
-                self.experiment_id, start_time=source.created_ms, tags=tags, run_name=after.name or None
+                self.experiment_id, start_time=source.created_ms, tags=identity, run_name=after.name or None
             ).info.run_id
         elif after.name != before.name:
             self.client.update_run(run_id, name=after.name)
