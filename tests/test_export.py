@@ -25,6 +25,7 @@ neptune = pytest.importorskip("neptune", reason="the export tests write runs wit
 pytest.importorskip("mlflow", reason="the export tests read runs back with MLflow's own client (test extra)")
 
 from mlflow import MlflowClient  # noqa: E402
+from mlflow.exceptions import MlflowException  # noqa: E402
 from mlflow.utils.validation import _validate_metric_name, _validate_param_name, _validate_tag_name  # noqa: E402
 from run_checks import outside_pytest  # noqa: E402
 from test_report import PNG_1X1, log_epochs, log_offline_run  # noqa: E402
@@ -144,6 +145,29 @@ def missing_upload_run(uploads_folder, gone_upload) -> Path:
     return folder
 
 
+@pytest.fixture(scope="module")
+def large_run(tmp_path_factory) -> Path:
+    """A run holding more than one MLflow call takes (100 params, 100 tags, 1000 values in all) and more files than
+    one artifact call logs: 150 hyperparameters, 120 other values, 12 series of 100 points, 60 uploaded files."""
+    folder = tmp_path_factory.mktemp("large")
+    files = []
+    for number in range(60):
+        files.append(folder / f"file_{number:02d}.bin")
+        files[-1].write_bytes(os.urandom(64))
+
+    def fill(run):
+        run["Configuration/Hyperparameters"] = {f"option_{number}": number for number in range(150)}
+        for number in range(120):
+            run[f"info/value_{number}"] = f"value {number}"
+        for step in range(1, 101):
+            for number in range(12):
+                run[f"train/loss_{number}"].append(number + 1 / step, step=step)
+        for path in files:
+            run[f"Files/{path.stem}"].upload(neptune.types.File(str(path)))
+
+    return log_offline_run(folder / ".neptune", fill, name="large")
+
+
 # -------------------------------------------------------------------------------------------- the MLflow side
 
 
@@ -233,7 +257,7 @@ def expected_artifact(field: str, upload: dict) -> str:
 
 # ------------------------------------------------------------------------------ what MLflow holds, run by run
 
-KINDS = ["demo_run", "upstream_run", "truncated_run", "empty_run", "missing_upload_run"]
+KINDS = ["demo_run", "upstream_run", "truncated_run", "empty_run", "missing_upload_run", "large_run"]
 
 
 @pytest.fixture(scope="module", params=KINDS)
@@ -425,6 +449,24 @@ def test_a_run_that_grew_since_its_export_is_brought_up_to_date_in_place(
     assert grown.info.run_id == half.info.run_id and len(mlflow_runs()) == 1
     assert [(metric.step, metric.value) for metric in history] == read_offline_run(folder).series()["train/box_loss"]
     assert grown.data.params == exported_run(folder).data.params
+
+
+def test_a_run_whose_export_was_cut_short_is_exported_anew_next_time(large_run, export, mlflow_runs):
+    """The marks of a complete export come with MLflow's last call: an export that fails before it is not complete."""
+    log_batch, calls = MlflowClient.log_batch, []
+
+    def failing_after_the_first(self, *args, **kwargs):
+        calls.append(args)
+        if len(calls) > 1:
+            raise MlflowException("the store went away")
+        return log_batch(self, *args, **kwargs)
+
+    with mock.patch.object(MlflowClient, "log_batch", failing_after_the_first):
+        cut_short = export(large_run)
+    code, out, err = export(large_run)
+    assert cut_short[0] == 1 and "could not be exported: MlflowException: the store went away" in cut_short[2]
+    assert code == 0 and "Exported 1 run (0 new, 0 brought up to date, 1 replaced)" in out
+    assert "was incomplete or differs" in err and len(mlflow_runs()) == 1
 
 
 def test_a_copy_of_a_run_in_another_folder_is_the_run_already_exported(small_run, tmp_path, export, mlflow_runs):

@@ -131,10 +131,13 @@ def _read_operations(folder: Path, problems: list) -> tuple:
     return [obj for _, obj in entries], (min(times), max(times)) if times else ()
 
 
-def _normalise(obj: dict, folder: Path) -> dict:
+def _normalise(obj: dict, folder: Path, timestamps: bool = False) -> dict:
     op = dict(obj)
     if "values" in op and op["type"].startswith("Log"):
-        op["values"] = [{k: v for k, v in value.items() if k != "ts"} for value in op["values"]]
+        untimed = [{k: v for k, v in value.items() if k != "ts"} for value in op["values"]]
+        if timestamps:
+            untimed = [{**point, "ts": value.get("ts")} for point, value in zip(untimed, op["values"])]
+        op["values"] = untimed
     if op["type"] == "AddStrings":
         op["values"] = sorted(set(op["values"]))
     if op["type"] == "UploadFile":
@@ -159,9 +162,13 @@ def _normalise(obj: dict, folder: Path) -> dict:
     return op
 
 
-def read_offline_run(folder: Path | str) -> OfflineRun:
+def read_offline_run(folder: Path | str, timestamps: bool = False) -> OfflineRun:
     """Read one offline run folder; a truncated or corrupt line is reported in ``problems``, the rest kept. A Neptune
-    3.x run (its folder or SQLite file) is read by ``offline_scale``."""
+    3.x run (its folder or SQLite file) is read by ``offline_scale``.
+
+    The series points of a 1.x run leave out when they were logged (so that two runs compare equal) unless
+    ``timestamps``: then each point has its ``ts`` (seconds since the epoch; None where the file has none).
+    """
     from ultralytics_neptune.offline_scale import is_scale_run, read_scale_run
 
     if is_scale_run(folder):
@@ -176,7 +183,7 @@ def read_offline_run(folder: Path | str) -> OfflineRun:
         metadata = {}
         problems.append(f"{folder / 'metadata.json'} unreadable ({type(error).__name__}); run id taken from the folder")
     objects, span = _read_operations(folder, problems)
-    operations = [_normalise(obj, folder) for obj in objects]
+    operations = [_normalise(obj, folder, timestamps) for obj in objects]
     init_run = {}
     for op in operations:
         if op["path"] == ["sys", "name"]:

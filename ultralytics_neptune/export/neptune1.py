@@ -1,8 +1,8 @@
 """The neptune 1.x client's offline runs (``.neptune/offline/run__*``) as exportable runs.
 
-Built on the offline reader (``ultralytics_neptune.offline``) and the report's reading of uploads; the operations are
-replayed field by field in the client's own vocabulary, as the report does, keeping each series point's timestamp
-(the reader leaves timestamps out of its traces so that two runs compare equal).
+Built on the offline reader (``ultralytics_neptune.offline``, asked to keep each series point's timestamp) and the
+report's reading of uploads; the operations are replayed field by field in the client's own vocabulary, as the report
+does.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ultralytics_neptune.export.contents import ExportFile, Point, RunContents
 from ultralytics_neptune.export.names import artifact_path
-from ultralytics_neptune.offline import _read_operations, read_offline_run
+from ultralytics_neptune.offline import read_offline_run
 from ultralytics_neptune.report.runs import _created, _image_series, _upload
 
 #: operations that make a float series, a text series or an image series, and those that clear one
@@ -34,12 +34,12 @@ class OfflineRun1:
     """One 1.x offline run folder, read once."""
 
     def __init__(self, folder: Path | str):
-        self.run = read_offline_run(folder)
+        self.run = read_offline_run(folder, timestamps=True)
         self.folder = self.run.folder
         self.location = str(self.folder)
         self.run_id = self.run.run_id
         self.problems = list(self.run.problems)
-        self._operations = _with_timestamps(self.run.trace.operations, self.folder)
+        self._operations = self.run.trace.operations
         self.operations = len(self._operations)
         self.created_ms = round(_created(self.folder) * 1000)
         self.ended_ms = round(self.run.span[1] * 1000) if self.run.span else self.created_ms
@@ -56,24 +56,6 @@ class OfflineRun1:
         for op in self._operations[:operations]:
             _apply(state, unknown, op)
         return _contents(state, unknown, self.folder)
-
-
-def _with_timestamps(operations: list, folder: Path) -> list:
-    """The reader's operations, each float series point with its ``ts`` (seconds) from the operation files again.
-
-    Both readings list the operations in the same order; a file that grew in between only adds operations at the end.
-    """
-    raw, _ = _read_operations(folder, [])
-    timed = []
-    for index, op in enumerate(operations):
-        written = raw[index] if index < len(raw) else {}
-        if op["type"] in SERIES and written.get("path") == op["path"]:
-            op = {
-                **op,
-                "values": [{**value, "ts": point.get("ts")} for value, point in zip(op["values"], written["values"])],
-            }
-        timed.append(op)
-    return timed
 
 
 def _apply(state: dict, unknown: dict, op: dict) -> None:

@@ -11,7 +11,6 @@ single value in full (params and tags longer than MLflow keeps are cut) and what
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,16 +26,27 @@ FOLDER_TAG = "neptune.folder"
 DESCRIPTION_TAG = "mlflow.note.content"
 BOOKKEEPING = "neptune-export"
 DEFAULT_EXPERIMENT = "neptune-offline"
-#: MLflow's limits on one log_batch call
-METRICS_PER_BATCH = 1000
+#: MLflow's limits on one log_batch call: params and tags each, and everything together
 PARAMS_TAGS_PER_BATCH = 100
+ENTITIES_PER_BATCH = 1000
 #: a run with more files than this gets its own progress bar
 FILES_FOR_A_BAR = 20
+#: files logged by one log_artifacts call (each call advances the run's progress bar)
+FILES_PER_CALL = 50
 _ABSENT = object()
 
 
 class MlflowMissing(ImportError):
     """MLflow is not installed."""
+
+
+@dataclass(frozen=True)
+class ExportedRun:
+    """The MLflow run that holds a Neptune run, and the marks of its export (operations -1 where they are missing)."""
+
+    mlflow_run_id: str
+    operations: int
+    fingerprint: str
 
 
 @dataclass
@@ -70,6 +80,27 @@ def _chunks(items: list, size: int):
         yield items[start : start + size]
 
 
+def _batches(params: list, tags: list, metrics: list, last_tags: list) -> list:
+    """(params, tags, metrics) of each log_batch call, as few calls as MLflow's limits allow; ``last_tags`` in the
+    last call."""
+    batches = []
+    while params or tags or metrics or not batches:
+        batch_params, params = params[:PARAMS_TAGS_PER_BATCH], params[PARAMS_TAGS_PER_BATCH:]
+        batch_tags, tags = tags[:PARAMS_TAGS_PER_BATCH], tags[PARAMS_TAGS_PER_BATCH:]
+        room = ENTITIES_PER_BATCH - len(batch_params) - len(batch_tags)
+        batch_metrics, metrics = metrics[:room], metrics[room:]
+        batches.append((batch_params, batch_tags, batch_metrics))
+    last_params, last_batch_tags, last_metrics = batches[-1]
+    fits = len(last_batch_tags) + len(last_tags) <= PARAMS_TAGS_PER_BATCH and (
+        len(last_params) + len(last_batch_tags) + len(last_metrics) + len(last_tags) <= ENTITIES_PER_BATCH
+    )
+    if fits:
+        batches[-1] = (last_params, last_batch_tags + last_tags, last_metrics)
+    else:
+        batches.append(([], last_tags, []))
+    return batches
+
+
 class MlflowDestination:
     """One experiment of an MLflow tracking store, and the Neptune runs already exported into it."""
 
@@ -87,7 +118,7 @@ class MlflowDestination:
         self.exported = self._exported_runs()
 
     def _exported_runs(self) -> dict:
-        """{Neptune run id: MLflow run} of the experiment's active runs that carry one (the newest of several)."""
+        """{Neptune run id: ExportedRun} of the experiment's active runs that carry one (the newest of several)."""
         found: dict = {}
         token = None
         while True:
@@ -95,7 +126,11 @@ class MlflowDestination:
                 [self.experiment_id], f"tags.`{RUN_ID_TAG}` != ''", max_results=1000, page_token=token
             )
             for run in page:
-                found.setdefault(run.data.tags[RUN_ID_TAG], run)
+                tags = run.data.tags
+                exported = ExportedRun(
+                    run.info.run_id, int(tags.get(OPERATIONS_TAG, -1)), tags.get(FINGERPRINT_TAG, "")
+                )
+                found.setdefault(tags[RUN_ID_TAG], exported)
             token = page.token
             if not token:
                 return found
@@ -115,11 +150,10 @@ class MlflowDestination:
         existing = self.exported.get(source.run_id)
         if existing is None:
             return self._write(source, RunContents(), source.contents(), "new", file_bar)
-        tags = existing.data.tags
-        exported = int(tags.get(OPERATIONS_TAG, -1))
-        current = exported >= 0 and tags.get(FINGERPRINT_TAG) == source.fingerprint(exported)
+        exported = existing.operations
+        current = exported >= 0 and existing.fingerprint == source.fingerprint(exported)
         if replace or not current or exported > source.operations:
-            why = [] if replace else [f"its earlier export ({existing.info.run_id}) was incomplete or differs"]
+            why = [] if replace else [f"its earlier export ({existing.mlflow_run_id}) was incomplete or differs"]
             return self._replace(existing, source, file_bar, why)
         if exported == source.operations:
             return Outcome("skipped")
@@ -127,10 +161,10 @@ class MlflowDestination:
         why = _not_appendable(before, after)
         if why:
             return self._replace(existing, source, file_bar, [why])
-        return self._write(source, before, after, "updated", file_bar, existing.info.run_id)
+        return self._write(source, before, after, "updated", file_bar, existing.mlflow_run_id)
 
-    def _replace(self, existing, source: SourceRun, file_bar, notes: list) -> Outcome:
-        self.client.delete_run(existing.info.run_id)
+    def _replace(self, existing: ExportedRun, source: SourceRun, file_bar, notes: list) -> Outcome:
+        self.client.delete_run(existing.mlflow_run_id)
         outcome = self._write(source, RunContents(), source.contents(), "replaced", file_bar)
         outcome.notes[:0] = notes
         return outcome
@@ -138,11 +172,15 @@ class MlflowDestination:
     def _write(
         self, source: SourceRun, before: RunContents, after: RunContents, action: str, file_bar, run_id: str = ""
     ) -> Outcome:
-        """Write what the run holds beyond ``before`` (an empty RunContents for a new run)."""
+        """Write what the run holds beyond ``before`` (an empty RunContents for a new run): its files, its status,
+        then its params, tags and metrics in as few calls as MLflow allows, the last of them marking it exported (an
+        interrupted export is not)."""
+        from mlflow.entities import RunTag
+
         if not run_id:
-            tags = {RUN_ID_TAG: source.run_id, FOLDER_TAG: source.location}
+            identity = {RUN_ID_TAG: source.run_id, FOLDER_TAG: source.location}
             run_id = self.client.create_run(
-                self.experiment_id, start_time=source.created_ms, tags=tags, run_name=after.name or None
+                self.experiment_id, start_time=source.created_ms, tags=identity, run_name=after.name or None
             ).info.run_id
         elif after.name != before.name:
             self.client.update_run(run_id, name=after.name)
@@ -152,81 +190,78 @@ class MlflowDestination:
             "metrics": _names(after.series, outcome.warnings),
             "tags": _names(after.values, outcome.warnings),
         }
-        cut = self._log_values(run_id, before, after, names)
-        self._log_metrics(run_id, before, after, names["metrics"])
-        self._log_files(run_id, [file for file in after.files if file not in before.files], file_bar)
-        self._log_bookkeeping(run_id, after, names)
+        files = [file for file in after.files if file not in before.files and not file.missing]
+        self._log_files(run_id, [*files, *_bookkeeping(after, names)], file_bar)
+        self.client.set_terminated(run_id, "FAILED" if after.failed is True else "FINISHED", source.ended_ms)
+        params, tags, cut = _values(before, after, names)
         if cut:
             outcome.notes.append(
                 f"{cut} value(s) longer than MLflow keeps were cut; in full in {BOOKKEEPING}/values.json"
             )
-        self.client.set_terminated(run_id, "FAILED" if after.failed is True else "FINISHED", source.ended_ms)
-        self._log_exported(run_id, source)
+        fingerprint = source.fingerprint(source.operations)
+        done = [RunTag(OPERATIONS_TAG, str(source.operations)), RunTag(FINGERPRINT_TAG, fingerprint)]
+        for batch_params, batch_tags, batch_metrics in _batches(params, tags, _metrics(before, after, names), done):
+            self.client.log_batch(run_id, metrics=batch_metrics, params=batch_params, tags=batch_tags)
+        # known from now on: a copy of the run in another folder is then the run already exported
+        self.exported[source.run_id] = ExportedRun(run_id, source.operations, fingerprint)
         return outcome
 
-    def _log_exported(self, run_id: str, source: SourceRun) -> None:
-        """Mark the run exported in full (last: an interrupted export is not), and know it from now on (a copy of the
-        run in another folder is then the same run)."""
-        from mlflow.entities import RunTag
-
-        done = [
-            RunTag(OPERATIONS_TAG, str(source.operations)),
-            RunTag(FINGERPRINT_TAG, source.fingerprint(source.operations)),
-        ]
-        self.client.log_batch(run_id, tags=done)
-        self.exported[source.run_id] = self.client.get_run(run_id)
-
-    def _log_values(self, run_id: str, before: RunContents, after: RunContents, names: dict) -> int:
-        """Log the params and tags that are new or changed; return how many were cut to MLflow's limits."""
-        from mlflow.entities import Param, RunTag
-
-        params, tags, cut = [], [], 0
-        for name, path in names["params"].items():
-            if path not in before.params:
-                text = _value_text(after.params[path])
-                params.append(Param(name, clipped(text, MAX_PARAM_VALUE)))
-                cut += len(text) > MAX_PARAM_VALUE
-        for name, path in names["tags"].items():
-            if before.values.get(path, _ABSENT) != after.values[path]:
-                text = _value_text(after.values[path])
-                tags.append(RunTag(name, clipped(text, MAX_TAG_VALUE)))
-                cut += len(text) > MAX_TAG_VALUE
-        if after.description != before.description:
-            tags.append(RunTag(DESCRIPTION_TAG, clipped(after.description, MAX_TAG_VALUE)))
-        for batch in _chunks(params, PARAMS_TAGS_PER_BATCH):
-            self.client.log_batch(run_id, params=batch)
-        for batch in _chunks(tags, PARAMS_TAGS_PER_BATCH):
-            self.client.log_batch(run_id, tags=batch)
-        return cut
-
-    def _log_metrics(self, run_id: str, before: RunContents, after: RunContents, names: dict) -> None:
-        from mlflow.entities import Metric
-
-        metrics = [
-            Metric(name, point.value, point.timestamp_ms, point.step)
-            for name, path in names.items()
-            for point in after.series[path][len(before.series.get(path, [])) :]
-        ]
-        for batch in _chunks(metrics, METRICS_PER_BATCH):
-            self.client.log_batch(run_id, metrics=batch)
-
     def _log_files(self, run_id: str, files: list, file_bar) -> None:
-        """Log each file at its artifact path, from a staging folder where it has its artifact's name."""
-        files = [file for file in files if not file.missing]
+        """Log the files at their artifact paths, a few calls each logging a staging folder where they have their
+        artifacts' names."""
         bar = file_bar(len(files)) if file_bar and len(files) > FILES_FOR_A_BAR else None
         with tempfile.TemporaryDirectory(prefix="ultralytics-neptune-export-") as staging:
-            for file in files:
-                self.client.log_artifact(run_id, _staged(file, Path(staging)), _folder(file.artifact_path))
+            for number, chunk in enumerate(_chunks(files, FILES_PER_CALL)):
+                folder = Path(staging) / str(number)
+                for file in chunk:
+                    _staged(file, folder)
+                self.client.log_artifacts(run_id, str(folder))
                 if bar:
-                    bar.update()
+                    bar.update(len(chunk))
         if bar:
             bar.close()
 
-    def _log_bookkeeping(self, run_id: str, after: RunContents, names: dict) -> None:
-        artifacts = {f"{file.artifact_path}": file.field for file in after.files if not file.missing}
-        self.client.log_dict(run_id, {**names, "artifacts": artifacts}, f"{BOOKKEEPING}/names.json")
-        values = {"params": after.params, "tags": after.values, "listed": after.listed}
-        self.client.log_text(run_id, json.dumps(values, indent=1, default=str), f"{BOOKKEEPING}/values.json")
+
+def _values(before: RunContents, after: RunContents, names: dict) -> tuple:
+    """(params, tags, how many were cut to MLflow's limits) that are new or changed since ``before``."""
+    from mlflow.entities import Param, RunTag
+
+    params, tags, cut = [], [], 0
+    for name, path in names["params"].items():
+        if path not in before.params:
+            text = _value_text(after.params[path])
+            params.append(Param(name, clipped(text, MAX_PARAM_VALUE)))
+            cut += len(text) > MAX_PARAM_VALUE
+    for name, path in names["tags"].items():
+        if before.values.get(path, _ABSENT) != after.values[path]:
+            text = _value_text(after.values[path])
+            tags.append(RunTag(name, clipped(text, MAX_TAG_VALUE)))
+            cut += len(text) > MAX_TAG_VALUE
+    if after.description != before.description:
+        tags.append(RunTag(DESCRIPTION_TAG, clipped(after.description, MAX_TAG_VALUE)))
+    return params, tags, cut
+
+
+def _metrics(before: RunContents, after: RunContents, names: dict) -> list:
+    """The metric points logged since ``before``."""
+    from mlflow.entities import Metric
+
+    return [
+        Metric(name, point.value, point.timestamp_ms, point.step)
+        for name, path in names["metrics"].items()
+        for point in after.series[path][len(before.series.get(path, [])) :]
+    ]
+
+
+def _bookkeeping(after: RunContents, names: dict) -> list:
+    """The export's own files: each MLflow name's field and each artifact's, and every value in full."""
+    artifacts = {f"{file.artifact_path}": file.field for file in after.files if not file.missing}
+    listing = json.dumps({**names, "artifacts": artifacts}, indent=2, default=str)
+    values = {"params": after.params, "tags": after.values, "listed": after.listed}
+    return [
+        ExportFile(f"{BOOKKEEPING}/names.json", "", data=listing.encode()),
+        ExportFile(f"{BOOKKEEPING}/values.json", "", data=json.dumps(values, indent=1, default=str).encode()),
+    ]
 
 
 def _not_appendable(before: RunContents, after: RunContents) -> str:
@@ -238,11 +273,6 @@ def _not_appendable(before: RunContents, after: RunContents) -> str:
         if after.series.get(path, [])[: len(points)] != points:
             return f"series {path} changed since its export (MLflow metrics can only be added to)"
     return ""
-
-
-def _folder(artifact_path: str) -> str | None:
-    parent = os.path.dirname(artifact_path)
-    return parent or None
 
 
 def _staged(file: ExportFile, staging: Path) -> str:
