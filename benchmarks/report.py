@@ -63,6 +63,7 @@ class Results:
     checks: list  # lines: what was checked before timing, and the outcome
     training: dict = field(default_factory=dict)  # mode -> [sample] (benchmarks.training)
     scale: bool = False  # whether the Neptune 3.x client was installed and measured
+    export: dict = field(default_factory=dict)  # benchmarks.export.measure
     seconds: float = 0.0
     notes: list = field(default_factory=list)
 
@@ -556,6 +557,8 @@ def scale_sections(results: Results) -> list:
 
 def render(results: Results, command: str, started: str) -> str:
     """The whole RESULTS.md."""
+    from benchmarks.export import results_section
+
     fake_rounds = len(next(iter(results.fake.rounds.values())))
     real_rounds = len(next(iter(results.real.rounds.values())))
     startup_rounds = len(results.startup.get("yolo", []))
@@ -661,6 +664,7 @@ def render(results: Results, command: str, started: str) -> str:
         "",
         *training_table(results.training),
         "",
+        *([results_section(results.export)] if results.export else []),
         f"## Memory over the {results.epochs}-epoch replay",
         "",
         "Real client, offline; each sample in a fresh process, everything imported and warmed before the baseline. "

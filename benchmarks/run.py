@@ -30,6 +30,8 @@ def parse_args(argv: list | None) -> argparse.Namespace:
     parser.add_argument("--rounds-startup", type=int, default=6, help="fresh processes per import probe")
     parser.add_argument("--rounds-memory", type=int, default=1, help="fresh processes per contestant for memory")
     parser.add_argument("--rounds-training", type=int, default=8, help="rounds of whole real trainings (6 modes)")
+    parser.add_argument("--export-runs", type=int, default=20, help="offline runs the MLflow export benchmark writes")
+    parser.add_argument("--export-epochs", type=int, default=100, help="epochs of each of those runs")
     parser.add_argument("--quick", action="store_true", help="a fast smoke run: 10 epochs, 2 rounds of everything")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"where to write (default {DEFAULT_OUT})")
     parser.add_argument("--workdir", type=Path, help="scratch folder (default: a new temporary one, removed after)")
@@ -37,6 +39,7 @@ def parse_args(argv: list | None) -> argparse.Namespace:
     if args.quick:
         args.epochs, args.rounds_fake, args.rounds_real = 10, 2, 2
         args.rounds_plots, args.rounds_startup, args.rounds_memory, args.rounds_training = 2, 2, 1, 1
+        args.export_runs, args.export_epochs = 2, 10
     return args
 
 
@@ -164,6 +167,11 @@ def main(argv: list | None = None) -> int:
     log(f"whole trainings: {args.rounds_training} rounds of {', '.join(modes)}")
     training_results = training.measure(args.rounds_training, workdir / "trainings", ROOT, modes, log=log)
 
+    from benchmarks import export
+
+    log(f"export to MLflow: {args.export_runs} runs of {args.export_epochs} epochs")
+    export_results = export.measure(args.export_runs, args.export_epochs, workdir / "export")
+
     results = Results(
         epochs=args.epochs,
         scenario=RECORDING,
@@ -177,6 +185,7 @@ def main(argv: list | None = None) -> int:
         memory=memory_results,
         checks=checks,
         training=training_results,
+        export=export_results,
         seconds=time.perf_counter() - clock,
         notes=notes,
     )

@@ -282,3 +282,29 @@ def test_extended_mode_with_the_3x_client_costing_more_than_a_tenth_of_the_train
     results = training_results(**{"extended-scale": {"total": 2.4, "cpu": 1.0}})
     row = target_row(results, "ours (extended, 3.x): whole training")
     assert row.endswith(f"| +12.0% (+12.0%{DASH}+12.0%); CPU time +3.3% (+3.3%{DASH}+3.3%) | **missed** |")
+
+
+def export_measured(runs: int = 20, epochs: int = 100, wall_s: float = 12.0) -> dict:
+    """A ``benchmarks.export.measure`` result with the given size and wall time."""
+    summary = "exported 20, updated 0, skipped 0, 0 warnings: MLflow experiment 'Ultralytics'"
+    return {
+        **{"runs": runs, "epochs": epochs, "wall_s": wall_s, "cpu_s": 9.0, "second_wall_s": 4.0, "second_cpu_s": 3.0},
+        **{"summary": summary, "second_summary": summary, "upload_bytes": 270e6, "mlflow_runs": runs},
+        **{"params": 3000, "metric_points": 26000, "artifacts": 300, "artifact_bytes": 270e6, "cpus": 2},
+        **{"load_average": 0.1, "python": "3.11", "mlflow": "3", "neptune": "1"},
+    }
+
+
+def export_target(measured: dict) -> str:
+    from benchmarks.export import results_section
+
+    return results_section(measured).splitlines()[-1]
+
+
+def test_an_export_of_20_runs_of_100_epochs_over_30_seconds_is_reported_missed():
+    assert export_target(export_measured(wall_s=31.0)).endswith("| **missed** |")
+    assert export_target(export_measured(wall_s=29.0)).endswith("| met |")
+
+
+def test_an_export_of_another_size_is_not_judged_against_the_target():
+    assert export_target(export_measured(runs=2, epochs=10)).endswith(f"| not measured (2 runs {TIMES} 10 epochs) |")
