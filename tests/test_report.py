@@ -1,25 +1,21 @@
 """``ultralytics-neptune report``: one HTML page of offline runs that opens from disk with no network.
 
 A real tiny training is reported and looked at in headless Chromium (Debian's ``chromium``, driven through the
-DevTools protocol on a pipe); other runs are written through the real ``neptune`` client in offline mode and their
-pages read as HTML. ``ULTRALYTICS_NEPTUNE_SCREENSHOT=docs/report.png`` makes the browser test save its screenshot of
-the training's page there (the README's picture).
+DevTools protocol on a pipe: tests/chromium.py); other runs are written through the real ``neptune`` client in
+offline mode and their pages read as HTML. ``ULTRALYTICS_NEPTUNE_SCREENSHOT=docs/report.png`` makes the browser test
+save its screenshot of the training's page there (the README's picture).
 """
 
 from __future__ import annotations
 
 import base64
-import contextlib
-import fcntl
 import hashlib
 import json
 import os
 import re
-import select
 import shutil
 import subprocess
 import sys
-import time
 from html.parser import HTMLParser
 from pathlib import Path
 from unittest import mock
@@ -28,6 +24,15 @@ import pytest
 
 neptune = pytest.importorskip("neptune", reason="the report tests write runs with the real neptune client (test extra)")
 
+from chromium import (  # noqa: E402
+    CLICK_THE_FIRST_VALIDATION_IMAGE,
+    LOOK_AT_THE_PAGE,
+    Chromium,
+    chromium_executable,
+    console_errors,
+    outside,
+    requested_urls,
+)
 from run_checks import EPOCHS, outside_pytest  # noqa: E402
 
 from ultralytics_neptune.cli import main as cli  # noqa: E402
@@ -226,142 +231,6 @@ def test_every_uploaded_image_of_the_training_is_on_the_page(training_page, trai
 # --------------------------------------------------------------------------------------------- in a real browser
 
 
-def chromium_executable() -> str | None:
-    candidates = [os.environ.get("CHROMIUM", ""), "chromium", "chromium-browser", "google-chrome"]
-    return next((shutil.which(name) for name in candidates if name and shutil.which(name)), None)
-
-
-class Chromium:
-    """Headless Chromium driven through the DevTools protocol on a pipe (``--remote-debugging-pipe``: JSON
-    messages ending in NUL on file descriptors 3 and 4), so a test needs neither Playwright nor a websocket client.
-    ``events`` keeps every event the page sent: requests, console messages, exceptions."""
-
-    def __init__(self, executable: str, profile: Path, timeout: float = 60):
-        to_browser, self._to_browser = os.pipe()
-        self._from_browser, from_browser = os.pipe()
-        # Bash puts the pipe ends on 3 and 4 (dash cannot name descriptors above 9): a preexec_fn could deadlock
-        # the fork of this process, whose training threads are still alive. Ends numbered 10 and up stay intact.
-        child_read, child_write = (fcntl.fcntl(end, fcntl.F_DUPFD_CLOEXEC, 10) for end in (to_browser, from_browser))
-        for end in (to_browser, from_browser):
-            os.close(end)
-        arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run"]
-        self.process = subprocess.Popen(
-            [
-                "bash",
-                "-c",
-                f'exec "$@" 3<&{child_read} 4>&{child_write} {child_read}<&- {child_write}>&-',
-                "chromium",
-                executable,
-                *arguments,
-                "--remote-debugging-pipe",
-                f"--user-data-dir={profile}",
-                "about:blank",
-            ],
-            pass_fds=(child_read, child_write),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        os.close(child_read)
-        os.close(child_write)
-        self.timeout, self.events, self._buffer, self._id, self.session = timeout, [], b"", 0, None
-        target = self.call("Target.createTarget", url="about:blank")["targetId"]
-        self.session = self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
-        for domain in ("Page", "Runtime", "Network", "Log"):
-            self.call(f"{domain}.enable")
-
-    def _message(self, deadline: float) -> dict:
-        while b"\0" not in self._buffer:
-            if not select.select([self._from_browser], [], [], max(0.0, deadline - time.monotonic()))[0]:
-                raise TimeoutError(f"Chromium did not answer within {self.timeout} s")
-            chunk = os.read(self._from_browser, 1 << 20)
-            if not chunk:
-                raise EOFError("Chromium closed the DevTools pipe")
-            self._buffer += chunk
-        raw, self._buffer = self._buffer.split(b"\0", 1)
-        return json.loads(raw)
-
-    def call(self, method: str, **params) -> dict:
-        self._id += 1
-        message = {"id": self._id, "method": method, "params": params}
-        if self.session:
-            message["sessionId"] = self.session
-        os.write(self._to_browser, json.dumps(message).encode() + b"\0")
-        deadline = time.monotonic() + self.timeout
-        while True:
-            reply = self._message(deadline)
-            if reply.get("id") == self._id:
-                if "error" in reply:
-                    raise RuntimeError(f"{method}: {reply['error']}")
-                return reply["result"]
-            self.events.append(reply)
-
-    def load(self, url: str) -> None:
-        self.call("Page.navigate", url=url)
-        deadline = time.monotonic() + self.timeout
-        while not any(event.get("method") == "Page.loadEventFired" for event in self.events):
-            self.events.append(self._message(deadline))
-
-    def evaluate(self, expression: str):
-        result = self.call("Runtime.evaluate", expression=expression, awaitPromise=True, returnByValue=True)
-        if "exceptionDetails" in result:
-            raise RuntimeError(result["exceptionDetails"])
-        return result["result"].get("value")
-
-    def screenshot(self, path: Path, width: int, height: int) -> None:
-        self.call("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=False)
-        path.write_bytes(base64.b64decode(self.call("Page.captureScreenshot", format="png")["data"]))
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError, EOFError, TimeoutError):
-            self.call("Browser.close")
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        os.close(self._to_browser)
-        os.close(self._from_browser)
-
-    def of(self, method: str) -> list:
-        return [event["params"] for event in self.events if event.get("method") == method]
-
-
-#: run in the page once everything is loaded: every charted line and every image, as the browser lays them out
-LOOK_AT_THE_PAGE = """
-(async () => {
-  const images = [...document.querySelectorAll(".gallery img")];
-  images.forEach(image => { image.loading = "eager"; });
-  await Promise.all(images.map(image => image.decode().catch(() => null)));
-  const shown = element => element.getBoundingClientRect().width > 0 && element.getBoundingClientRect().height > 0;
-  return {
-    lines: [...document.querySelectorAll("figure.chart g.series")].map(line => ({
-      field: line.dataset.series,
-      run: line.dataset.run,
-      points: (line.querySelector("path").getAttribute("d").match(/[ML]/g) || []).length,
-      shown: shown(line),
-    })),
-    images: images.map(image => ({field: image.dataset.field, width: image.naturalWidth, shown: shown(image)})),
-  };
-})()
-"""
-CLICK_THE_FIRST_VALIDATION_IMAGE = """
-(async () => {
-  const image = document.querySelector('.gallery img[data-field^="Validation/"]');
-  image.closest("a").click();
-  const big = document.querySelector("#viewer img");
-  await big.decode();
-  const result = {
-    open: !document.getElementById("viewer").hidden,
-    natural: image.naturalWidth,
-    shown: big.getBoundingClientRect().width,
-  };
-  document.dispatchEvent(new KeyboardEvent("keydown", {key: "Escape"}));
-  result.closed = document.getElementById("viewer").hidden;
-  return result;
-})()
-"""
-
-
 @pytest.fixture(scope="module")
 def browser(training_page, tmp_path_factory):
     """The training's page loaded in headless Chromium, with what the page looked like (and a screenshot)."""
@@ -375,7 +244,7 @@ def browser(training_page, tmp_path_factory):
         seen["click"] = chromium.evaluate(CLICK_THE_FIRST_VALIDATION_IMAGE)
         seen["screenshot"] = tmp_path_factory.mktemp("screenshot") / "report.png"
         chromium.screenshot(seen["screenshot"], *SCREENSHOT_SIZE)
-        seen["events"] = {method: chromium.of(method) for method in {event.get("method") for event in chromium.events}}
+        seen["events"] = chromium.events_by_method()
     finally:
         chromium.close()
     if os.environ.get(SCREENSHOT_ENV):
@@ -385,17 +254,13 @@ def browser(training_page, tmp_path_factory):
 
 
 def test_chromium_shows_the_page_with_no_console_error_or_exception(browser):
-    errors = [m for m in browser["events"].get("Runtime.consoleAPICalled", []) if m["type"] in ("error", "assert")]
-    errors += [e["entry"] for e in browser["events"].get("Log.entryAdded", []) if e["entry"]["level"] == "error"]
-    errors += browser["events"].get("Runtime.exceptionThrown", [])
-    assert errors == []
+    assert console_errors(browser["events"]) == []
 
 
 def test_chromium_requests_nothing_but_the_page_and_its_images(browser, training_page):
-    urls = [event["request"]["url"] for event in browser["events"]["Network.requestWillBeSent"]]
-    folder = training_page.parent.as_uri() + "/"
+    urls = requested_urls(browser["events"])
     assert urls[0] == training_page.as_uri()
-    assert [url for url in urls if not url.startswith((folder, "data:"))] == []
+    assert outside(urls, training_page) == []
 
 
 def test_chromium_draws_a_chart_of_every_series_with_one_point_per_value(browser, training_run):
