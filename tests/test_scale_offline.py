@@ -1,5 +1,6 @@
 """Reading back a Neptune 3.x run (``offline_scale``): the offline reader finds and reads the SQLite file with the
-client's protobuf classes, and the report shows the run, its charts and its images, beside 1.x runs."""
+client's protobuf classes, and the report shows the run, its charts and its images, beside 1.x runs (in Chromium:
+test_scale_report.py)."""
 
 from __future__ import annotations
 
@@ -82,16 +83,6 @@ def test_the_report_of_a_3x_run_sits_beside_a_1x_run_folder(data_directory, tmp_
     shutil.copytree(data_directory, both)
     (both / "offline" / "run__abc__1__x").mkdir(parents=True)
     assert len(offline_run_folders(both)) == 2
-
-
-def test_chromium_renders_the_report_of_a_3x_run(page, tmp_path):
-    executable = next((shutil.which(name) for name in ("chromium", "chromium-browser") if shutil.which(name)), None)
-    if executable is None:
-        pytest.skip("Chromium is not installed (apt-get install -y chromium; CI installs it)")
-    shot = tmp_path / "report.png"
-    command = [executable, "--headless", "--no-sandbox", "--disable-gpu", f"--screenshot={shot}", Path(page).as_uri()]
-    subprocess.run(command, capture_output=True, timeout=120, check=False)
-    assert shot.is_file() and shot.stat().st_size > 10_000
 
 
 def test_neptune_sync_here_is_the_3x_clients_command_taking_a_sqlite_file():
