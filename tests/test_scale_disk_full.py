@@ -113,7 +113,7 @@ def train_on_a_full_disk(mode: str, tmp_path_factory) -> dict:
     mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={TMPFS_SIZE}", "tmpfs", str(full)], check=False)
     if mounted.returncode != 0:
         pytest.skip("could not mount a tmpfs (a container without the capability)")
-    script = workdir / "trainings.py"  # a file: the client's processes are spawned and import the main script
+    script = workdir / "trainings.py"
     script.write_text(TRAININGS)
     try:
         result = subprocess.run(

@@ -136,7 +136,7 @@ from ultralytics_neptune.scale import flush_after_events
 from ultralytics_neptune.verification.recording import load_bundled
 from ultralytics_neptune.verification.replay import replay
 
-if __name__ == "__main__":  # the client's send process is spawned: it imports this script
+if __name__ == "__main__":
     bound, save_dir, log_directory = float(sys.argv[1]), sys.argv[2], sys.argv[3]
     listener = socket.create_server(("127.0.0.1", 0))  # accepts connections and never answers
     held = []
@@ -192,6 +192,44 @@ def test_with_a_server_that_never_answers_every_series_point_stays_in_the_sqlite
     *_, log_directory = silent_server_training
     series = read_scale_run(scale_run_folders(log_directory)[0]).series()
     assert [step for step, _ in series["metrics/mAP50(B)"]] == [1, 2, 3, 4]
+
+
+UNGUARDED_SCRIPT = """
+import base64, json, os, sys
+from ultralytics_neptune.scale import ScaleBackend
+
+print("the script's body runs", flush=True)  # a training, in a script without `if __name__ == "__main__":`
+token = base64.b64encode(json.dumps({"api_address": sys.argv[2], "api_url": sys.argv[2], "api_key": "k"}).encode())
+warnings = []
+run = ScaleBackend().start(
+    {"log_directory": sys.argv[1], "project": "ws/p", "mode": "async", "api_token": token.decode()},
+    lambda kind, message: warnings.append(message),
+)
+run["metrics/mAP50(B)"].append(value=0.5, step=1)
+run.flush()
+for _ in range(600):  # until the send process reports the server out of reach (60 s at most)
+    if warnings:
+        break
+    __import__("time").sleep(0.1)
+run.stop(seconds=1)
+print("warnings:", json.dumps(warnings), flush=True)
+"""
+
+
+def test_the_send_process_of_async_mode_does_not_run_an_unguarded_main_script_again(tmp_path):
+    """The client spawns its send process; "spawn" runs the main script again in it unless told not to, and a script
+    that trains at its top level would train twice."""
+    script = tmp_path / "train.py"
+    script.write_text(UNGUARDED_SCRIPT)
+    result = subprocess.run(
+        [sys.executable, str(script), str(tmp_path / ".neptune"), "http://127.0.0.1:9"],
+        capture_output=True,
+        text=True,
+        env=outside_pytest(),
+        timeout=120,
+    )
+    assert result.stdout.count("the script's body runs") == 1, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "Connection refused" in result.stdout  # and the send process did its work: it met the server's refusal
 
 
 RELEASE = RECORDING.removeprefix("ultralytics-")

@@ -26,13 +26,15 @@ and sends it from a process of its own (async mode). So: a token the client cann
 warning with the ``neptune sync`` line; async mode would start a process that dies on it); the first error its
 process reports (a token the server refuses, a server it cannot reach) is one warning, what is logged staying in the
 SQLite file; a call the file cannot take (disk full) raises here, not dropped with a traceback as the client does by
-default, so that it is counted per field (``ScaleWriteLedger``); and after ``close`` waited its timeout, a send
-process still retrying a silent server is ended, which the interpreter's exit would otherwise wait for (60 s and
-more).
+default, so that it is counted per field (``ScaleWriteLedger``); after ``close`` waited its timeout, a send process
+still retrying a silent server is ended, which the interpreter's exit would otherwise wait for (60 s and more); and
+the send process is spawned without running the main script again (a training outside a ``__main__`` guard would
+run twice).
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import importlib
 import io
@@ -52,6 +54,7 @@ MODES = {"async": "async", "sync": "async", "offline": "offline", "debug": "disa
 LEFT_OUT = (type(None), list, tuple, set, frozenset, PurePath)  # config values the 1.x client leaves out of a dict
 WRITE_FAULTS = (OSError, sqlite3.Error)  # a SQLite file that cannot be written (disk full, read-only, gone)
 SEND_PROCESS_END_WAIT = 5  # seconds to wait for the client's send process to end once killed
+SEND_PROCESS = "SyncProcess"  # the name the client gives its send process
 
 
 def import_scale():
@@ -439,7 +442,8 @@ class ScaleBackend:
         reports = ClientReports(warn)
         if translated["mode"] == "async":
             translated.update(on_error_callback=reports, on_network_error_callback=reports, on_warning_callback=reports)
-        client_run = neptune_scale.Run(**translated)
+        with _send_process_without_the_main_script():
+            client_run = neptune_scale.Run(**translated)
         _raise_write_faults(client_run)
         run = ScaleRun(client_run, warn, reports)
         reports.database = run.database
@@ -467,6 +471,30 @@ def _database_of(client_run) -> Path | None:
     """The client run's SQLite file (None in disabled mode)."""
     path = getattr(client_run, "_operations_repository_path", None)
     return Path(path) if path is not None and getattr(client_run, "_operations_repo", None) is not None else None
+
+
+@contextlib.contextmanager
+def _send_process_without_the_main_script():
+    """While the client starts its send process (async mode): multiprocessing's "spawn" would run the main script
+    again in it, and a script that trains outside ``if __name__ == "__main__":`` would train a second time there. The
+    send process needs nothing of it (its target is the client's own function), so its preparation leaves it out;
+    any other process started meanwhile is prepared as before."""
+    from multiprocessing import spawn
+
+    prepare = spawn.get_preparation_data
+
+    def prepared(name):
+        data = prepare(name)
+        if name == SEND_PROCESS:
+            data.pop("init_main_from_path", None)
+            data.pop("init_main_from_name", None)
+        return data
+
+    spawn.get_preparation_data = prepared
+    try:
+        yield
+    finally:
+        spawn.get_preparation_data = prepare
 
 
 def _raise_write_faults(client_run) -> None:
