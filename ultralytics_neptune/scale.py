@@ -314,8 +314,9 @@ class ScaleRun:
             self._write(self.client_run.log_configs, values, values)
 
     def _write(self, call, fields, *args, **kwargs):
-        """A client call that writes fields to the SQLite file, counted per field; a write fault is counted as what
-        the file lacks, then raised to the caller (who warns)."""
+        """A client call that writes fields to the SQLite file, counted per field. A write fault is counted as what
+        the file lacks; the run's first is raised to the caller (who warns), later ones are only counted (the
+        closing line gives them)."""
         ledger, fields = self.write_ledger, list(fields)  # field names (a dict's keys)
         ledger.given.update(fields)
         try:
@@ -410,6 +411,7 @@ class ScaleRun:
                 self._warn("unwritten", message)
 
     def _end_send_process(self, seconds) -> None:
+        """End the client's send process if ``close`` left it retrying; say what it did not send."""
         process = getattr(self.client_run, "_sync_process", None)
         if process is None:
             return
