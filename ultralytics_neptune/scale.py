@@ -20,16 +20,31 @@ client's calls, as the README's mapping table says (a fact kept here and there o
   client keeps them in its run folder);
 - ``run["sys/failed"] = True/False``: the tag ``failed`` added or removed (3.x has no failed flag a client sets);
 - ``stop(seconds)``: ``close(timeout=seconds)``; ``wait(disk_only)``: pending values written to the SQLite file.
+
+Faults (the README's fault table, 3.x rows). The client writes each call to its SQLite file at once, in a transaction,
+and sends it from a process of its own (async mode). So: a token the client cannot read starts the run offline (one
+warning with the ``neptune sync`` line; async mode would start a process that dies on it); the first error its
+process reports (a token the server refuses, a server it cannot reach) is one warning, what is logged staying in the
+SQLite file; a call the file cannot take (disk full) raises here, not dropped with a traceback as the client does by
+default, so that it is counted per field (``ScaleWriteLedger``); after ``close`` waited its timeout, a send process
+still retrying a silent server is ended, which the interpreter's exit would otherwise wait for (60 s and more); and
+the send process is spawned without running the main script again (a training outside a ``__main__`` guard would
+run twice).
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import importlib
 import io
 import os
+import re
+import sqlite3
 import uuid
+from collections import Counter
 from collections.abc import Mapping
-from pathlib import PurePath
+from pathlib import Path, PurePath
 
 PREFIX = "Neptune: "
 FAILED_TAG = "failed"
@@ -37,6 +52,9 @@ FALLBACK_WORKSPACE = "local"
 #: 1.x connection modes -> 3.x modes ("read-only" has none: refused)
 MODES = {"async": "async", "sync": "async", "offline": "offline", "debug": "disabled"}
 LEFT_OUT = (type(None), list, tuple, set, frozenset, PurePath)  # config values the 1.x client leaves out of a dict
+WRITE_FAULTS = (OSError, sqlite3.Error)  # a SQLite file that cannot be written (disk full, read-only, gone)
+SEND_PROCESS_END_WAIT = 5  # seconds to wait for the client's send process to end once killed
+SEND_PROCESS = "SyncProcess"  # the name the client gives its send process
 
 
 def import_scale():
@@ -103,6 +121,123 @@ def config_values(key: str, value) -> tuple:
     return values, left_out
 
 
+def client_cause(error: BaseException) -> str:
+    """An error of the 3.x client as its type and the first line of its message (the client repeats the type inside
+    its message, between colour codes)."""
+    name = type(error).__name__
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(error))
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    first = lines[0].removeprefix(f"{name}:").strip() if lines else ""
+    reasons = [line.removeprefix("Reason:").strip(" `") for line in lines if line.startswith("Reason:")]
+    if reasons and reasons[-1]:  # an error the client wraps as "unexpected" names the one it wraps here
+        first = f"{first} {reasons[-1]}"
+    return f"{name}: {first}" if first else name
+
+
+def write_fault(error: BaseException) -> BaseException | None:
+    """The write error (an ``OSError`` or a SQLite error) behind error, if any: the client wraps it."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, WRITE_FAULTS):
+            return error
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return None
+
+
+def token_problem(token: str | None) -> str | None:
+    """Why the 3.x client cannot read an API token (its own parser says), or None."""
+    if not token:
+        return None
+    try:
+        from neptune_api.credentials import Credentials
+
+        Credentials.from_api_key(api_key=token)
+    except ImportError:
+        return None
+    except Exception as error:
+        return client_cause(error)
+    return None
+
+
+class ClientReports:
+    """The 3.x client's ``on_error_callback``, ``on_network_error_callback`` and ``on_warning_callback`` for one run:
+    the first error its send process reports (a token refused, a server out of reach) is one warning naming it; what
+    follows from it (retries, the process stopping) is not repeated."""
+
+    def __init__(self, warn, database: Path | None = None):
+        self._warn = warn
+        self.database = database
+        self.first: str | None = None
+
+    def __call__(self, error: BaseException, last_seen_at=None) -> None:
+        if self.first is not None:
+            return
+        self.first = client_cause(error)
+        kept = f"; what is logged stays in {self.database} for `neptune sync`" if self.database else ""
+        self._warn("server", f"the Neptune 3.x client cannot send this run ({self.first}){kept}")
+
+
+class ScaleWriteLedger:
+    """What a ``ScaleRun`` gave the client per field, and what its SQLite file lacks, for extended mode's closing line
+    (the interface of ``unwritten.WriteLedger``). A call the file refuses raises (counted here); once one has, an
+    offline run's file is read back at the end and compared, which also counts what the client dropped without
+    raising. In async mode the client deletes what it has sent from the file: there the count is of the calls that
+    raised, a lower bound. A folder removed takes everything given."""
+
+    def __init__(self, folder: Path | None, offline: bool):
+        self.folder = folder
+        self.offline = offline
+        self.given: Counter = Counter()
+        self.refused: Counter = Counter()
+        self.error: BaseException | None = None
+        self.reported = False
+
+    def note(self, field: str, error: Exception) -> None:
+        """A failure a caller saw: counted already, at the client call it came from."""
+
+    def refuse(self, fields: list, error: BaseException) -> None:
+        self.refused.update(fields)
+        self.error = self.error or error
+
+    def unwritten(self) -> Counter:
+        """{field: values not in the SQLite file}, once a write failed (else empty)."""
+        if self.folder is not None and not self.folder.is_dir():
+            self.error = FileNotFoundError(errno.ENOENT, "the run's data folder no longer exists", str(self.folder))
+            return Counter(self.given)
+        if self.error is None:
+            return Counter()
+        if not self.offline:
+            return Counter(self.refused)
+        from ultralytics_neptune.offline_scale import read_scale_run
+
+        on_disk = Counter("/".join(op["path"]) for op in read_scale_run(self.folder).trace.operations)
+        return self.given - on_disk
+
+    def message(self, run, describe, assigned: tuple = ()) -> str | None:
+        """The closing warning (one line) when values did not reach the SQLite file, else None."""
+        try:
+            run.wait(disk_only=True)
+        except Exception as error:  # the last step's values: counted already if the file refused them
+            if write_fault(error) is None:
+                raise
+        missing = self.unwritten()
+        if not missing:
+            return None
+        namespaces = Counter()
+        for field, count in missing.items():
+            namespaces[field.split("/")[0]] += count
+        listed = ", ".join(f"{name} {count}" for name, count in namespaces.most_common())
+        total = sum(missing.values())
+        counted = f"{total} operations" if self.offline else f"at least {total} operations"
+        self.reported = True
+        return f"{counted} were not written to disk, so this run lacks them ({listed}): {describe(self.error)}"
+
+    def is_reported(self, error: Exception) -> bool:
+        """Whether error is the write fault the closing warning already named."""
+        return self.reported and write_fault(error) is not None
+
+
 def render_figure(figure) -> bytes:
     """A matplotlib figure as PNG bytes, drawn as the 1.x client's ``upload(figure)`` draws it."""
     buffer = io.BytesIO()
@@ -147,7 +282,7 @@ class ScaleRun:
         warn: ``warn(kind, message)`` of the owner, for what is not sent (once per kind).
     """
 
-    def __init__(self, client_run, warn=None):
+    def __init__(self, client_run, warn=None, reports: ClientReports | None = None):
         self.client_run = client_run
         self._warn = warn or (lambda kind, message: None)
         self._pending_step = None
@@ -155,6 +290,10 @@ class ScaleRun:
         self._last_steps: dict = {}  # series -> last step sent
         self.stopped = False
         self.metric_calls = 0  # log_metrics calls made (one a step and event)
+        self.database = _database_of(client_run)
+        offline = getattr(client_run, "_sync_process", None) is None
+        self.write_ledger = ScaleWriteLedger(self.database.parent if self.database else None, offline)
+        self.reports = reports
 
     def __bool__(self) -> bool:
         return not self.stopped
@@ -163,16 +302,41 @@ class ScaleRun:
         return _Field(self, key)
 
     def __setitem__(self, key: str, value) -> None:
-        self.flush()
+        self._send_pending()
         if key == "sys/failed":
             tags = [FAILED_TAG]
-            (self.client_run.add_tags if value else self.client_run.remove_tags)(tags)
+            self._write(self.client_run.add_tags if value else self.client_run.remove_tags, ["sys/tags"], tags)
             return
         values, left_out = config_values(key, value)
         if left_out:
             self._warn(("config", key), f"{len(left_out)} values of {key} left out (None, list or path): {left_out}")
         if values:
-            self.client_run.log_configs(values)
+            self._write(self.client_run.log_configs, values, values)
+
+    def _write(self, call, fields, *args, **kwargs):
+        """A client call that writes fields to the SQLite file, counted per field. A write fault is counted as what
+        the file lacks; the run's first is raised to the caller (who warns), later ones are only counted (the
+        closing line gives them)."""
+        ledger, fields = self.write_ledger, list(fields)  # field names (a dict's keys)
+        ledger.given.update(fields)
+        try:
+            return call(*args, **kwargs)
+        except Exception as error:
+            fault = write_fault(error)
+            if fault is None:
+                raise
+            ledger.refuse(fields, fault)
+            if ledger.error is not fault:
+                return None  # counted: the first write fault was raised, and warned about, already
+            raise fault from error  # the cause, not the client's "An error occurred, preventing Neptune from logging"
+
+    def _send_pending(self) -> None:
+        """Send the values waiting for their step before another kind of operation, which goes on whatever happens
+        to them (a failure is one warning)."""
+        try:
+            self.flush()
+        except Exception as error:
+            self._warn(("flush", type(error)), f"could not send a step's values ({client_cause(error)}); skipped")
 
     def add_point(self, key: str, value, step) -> None:
         """Keep a series point for the one ``log_metrics`` call of its step."""
@@ -184,7 +348,7 @@ class ScaleRun:
             return
         pending = self._pending
         if pending and (step != self._pending_step or key in pending):
-            self.flush()
+            self._send_pending()
             pending = self._pending
         last = self._last_steps.get(key)
         if last is not None and step <= last:
@@ -204,7 +368,7 @@ class ScaleRun:
         if not pending:
             return
         self._pending, self._pending_step = {}, None
-        self.client_run.log_metrics(pending, step=step)
+        self._write(self.client_run.log_metrics, pending, pending, step=step)
         self.metric_calls += 1
         last_steps = self._last_steps
         for key in pending:
@@ -212,25 +376,55 @@ class ScaleRun:
 
     def upload(self, key: str, value) -> None:
         """A file by path, or a figure drawn to PNG, assigned to key."""
-        self.flush()
+        self._send_pending()
         if _is_figure(value):
-            self.client_run.assign_files({key: render_figure(value)})
+            self._write(self.client_run.assign_files, [key], {key: render_figure(value)})
         else:
-            self.client_run.assign_files({key: _file_path(value)})
+            self._write(self.client_run.assign_files, [key], {key: _file_path(value)})
 
     def wait(self, disk_only: bool = False) -> None:
         """Write what waits in memory to the client's SQLite file (its calls write there at once)."""
         self.flush()
 
     def stop(self, seconds=None) -> None:
-        """Send what waits and close the client's run, waiting at most seconds for a server."""
+        """Send what waits, count what the SQLite file lacks (one warning), and close the client's run, waiting at
+        most seconds for a server; then end its send process if it still retries (what it did not send stays in the
+        SQLite file, with one warning)."""
         if self.stopped:
             return
         self.stopped = True
         try:
-            self.flush()
+            self._send_pending()
+            self._report_unwritten()
         finally:
-            self.client_run.close(timeout=seconds)
+            try:
+                self.client_run.close(timeout=seconds)
+            finally:
+                self._end_send_process(seconds)
+
+    def _report_unwritten(self) -> None:
+        """The closing count of what the SQLite file lacks, unless extended mode gave it at train end."""
+        ledger = self.write_ledger
+        if not ledger.reported:
+            message = ledger.message(self, client_cause)
+            if message:
+                self._warn("unwritten", message)
+
+    def _end_send_process(self, seconds) -> None:
+        """End the client's send process if ``close`` left it retrying; say what it did not send."""
+        process = getattr(self.client_run, "_sync_process", None)
+        if process is None:
+            return
+        if process.is_alive():
+            process.kill()
+            process.join(SEND_PROCESS_END_WAIT)
+        database = self.database
+        if database is not None and database.is_file() and (self.reports is None or self.reports.first is None):
+            self._warn(
+                "unsent",
+                f"the server did not take every operation within {seconds} s; the rest stays in {database}: "
+                f"upload it with `neptune sync {database}`",
+            )
 
 
 class ScaleBackend:
@@ -239,12 +433,31 @@ class ScaleBackend:
     name = "scale"
 
     def start(self, arguments: dict, warn=None) -> ScaleRun:
+        warn = warn or (lambda kind, message: None)
         neptune_scale = import_scale()
-        client_run = neptune_scale.Run(**run_arguments(arguments))
-        run = ScaleRun(client_run, warn)
+        translated = run_arguments(arguments)
+        unreadable = translated["mode"] == "async" and token_problem(
+            translated.get("api_token") or os.environ.get("NEPTUNE_API_TOKEN")
+        )
+        if unreadable:
+            translated["mode"] = "offline"
+        reports = ClientReports(warn)
+        if translated["mode"] == "async":
+            translated.update(on_error_callback=reports, on_network_error_callback=reports, on_warning_callback=reports)
+        with _send_process_without_the_main_script():
+            client_run = neptune_scale.Run(**translated)
+        _raise_write_faults(client_run)
+        run = ScaleRun(client_run, warn, reports)
+        reports.database = run.database
+        if unreadable:
+            warn(
+                "token",
+                f"the API token cannot be read ({unreadable}); this run is logged offline to {run.database}: upload "
+                f"it with a valid token and `neptune sync {run.database}`",
+            )
         try:
             if arguments.get("tags"):
-                client_run.add_tags([str(tag) for tag in arguments["tags"]])
+                run._write(client_run.add_tags, ["sys/tags"], [str(tag) for tag in arguments["tags"]])
         except Exception:
             client_run.close(timeout=0)
             raise
@@ -254,6 +467,44 @@ class ScaleBackend:
     def file(value):
         """Files go to the adapter as they are (a ``PendingFile`` or a path)."""
         return value
+
+
+def _database_of(client_run) -> Path | None:
+    """The client run's SQLite file (None in disabled mode)."""
+    path = getattr(client_run, "_operations_repository_path", None)
+    return Path(path) if path is not None and getattr(client_run, "_operations_repo", None) is not None else None
+
+
+@contextlib.contextmanager
+def _send_process_without_the_main_script():
+    """While the client starts its send process (async mode): multiprocessing's "spawn" would run the main script
+    again in it, and a script that trains outside ``if __name__ == "__main__":`` would train a second time there. The
+    send process needs nothing of it (its target is the client's own function), so its preparation leaves it out;
+    any other process started meanwhile is prepared as before."""
+    from multiprocessing import spawn
+
+    prepare = spawn.get_preparation_data
+
+    def prepared(name):
+        data = prepare(name)
+        if name == SEND_PROCESS:
+            data.pop("init_main_from_path", None)
+            data.pop("init_main_from_name", None)
+        return data
+
+    spawn.get_preparation_data = prepared
+    try:
+        yield
+    finally:
+        spawn.get_preparation_data = prepare
+
+
+def _raise_write_faults(client_run) -> None:
+    """Make the client raise a call its SQLite file cannot take, rather than log it dropped with a traceback (its
+    default, ``NEPTUNE_LOG_FAILURE_ACTION=drop``), so that it is counted and warned about once."""
+    repository = getattr(client_run, "_operations_repo", None)
+    if repository is not None and hasattr(repository, "_log_failure_action"):
+        repository._log_failure_action = "raise"
 
 
 def flush_after_events(callbacks: dict, run_of) -> dict:
@@ -270,7 +521,9 @@ def flush_after_events(callbacks: dict, run_of) -> dict:
                     try:
                         run.flush()
                     except Exception as error:
-                        run._warn(("flush", type(error)), f"could not send a step's values ({error}); skipped")
+                        run._warn(
+                            ("flush", type(error)), f"could not send a step's values ({client_cause(error)}); skipped"
+                        )
 
         event.__module__ = __name__
         event.__wrapped__ = callback

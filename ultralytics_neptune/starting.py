@@ -31,9 +31,11 @@ _exit_handler_registered = False
 
 def describe(error: BaseException) -> str:
     """Return an exception as its type and the first line of its message, without colour codes or banner rules."""
+    name = type(error).__name__
     text = re.sub(r"\x1b\[[0-9;]*m", "", str(error))
     lines = [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("----")]
-    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+    first = lines[0].removeprefix(f"{name}:").strip() if lines else ""  # the 3.x client repeats the type
+    return f"{name}: {first}" if first else name
 
 
 class PendingFile:
