@@ -436,7 +436,7 @@ class ExtendedLogger:
 
 def ledger_of(run):
     """What the run's client did not write to disk: the 1.x client's queue watched (``unwritten``), or the count the
-    3.x adapter keeps of its calls (``scale.ScaleWriteLedger``)."""
+    3.x adapter keeps of its calls (``scale_faults.ScaleWriteLedger``)."""
     from ultralytics_neptune.scale import ScaleRun
 
     started = run.run if isinstance(run, StartingRun) else run
