@@ -112,16 +112,16 @@ def draw_plot(path: Path):
     return figure
 
 
-class Floor:
-    """One replay's floor callbacks: each event makes its recorded calls through the ``neptune`` in sys.modules."""
+class ReplayedCalls:
+    """One replay's floor callbacks: each event makes the client calls recorded for it, prepared untimed just before
+    (``prepare``), on a run started at the first event that has any (``start``). A client's floor says how."""
 
-    def __init__(self, log: CallLog, save_dir: Path):
+    name = "floor"
+
+    def __init__(self, log, save_dir: Path):
         self.log = log
         self.save_dir = Path(save_dir)
-        self.neptune = sys.modules["neptune"]
-        self.File = sys.modules["neptune.types"].File
         self.run = None
-        self.figures: list = []
         self._occurrence = defaultdict(int)
         self._pending: dict = {}
 
@@ -130,12 +130,34 @@ class Floor:
         return {event: [self._callback(event)] for event in self.log.by_event if any(self.log.by_event[event])}
 
     def before_event(self, event: str, index: int) -> None:
-        """Untimed: fetch this occurrence's calls and draw the figures they upload."""
+        """Untimed: fetch this occurrence's calls, prepared."""
         occurrences = self.log.by_event.get(event)
         if not occurrences:
             return
         self._pending[event] = self.prepare(occurrences[self._occurrence[event]])
         self._occurrence[event] += 1
+
+    def _callback(self, event: str):
+        def floor(_trainer) -> None:
+            if self.run is None:  # the run starts with the first event at which ours called the client
+                self.run = self.start()
+            self.call(self._pending.pop(event))
+
+        floor.__name__ = f"{self.name}_{event}"
+        return floor
+
+
+class Floor(ReplayedCalls):
+    """The 1.x client's floor: the recorded calls through the ``neptune`` in sys.modules."""
+
+    def __init__(self, log: CallLog, save_dir: Path):
+        super().__init__(log, save_dir)
+        self.neptune = sys.modules["neptune"]
+        self.File = sys.modules["neptune.types"].File
+        self.figures: list = []
+
+    def start(self):
+        return self.neptune.init_run(**self.log.init_run)
 
     def prepare(self, calls: list) -> list:
         """The calls with file paths made absolute and figures drawn."""
@@ -148,15 +170,6 @@ class Floor:
                 self.figures.append(value)
             prepared.append((kind, path, value, step))
         return prepared
-
-    def _callback(self, event: str):
-        def floor(_trainer) -> None:
-            if self.run is None:  # the run starts with the first event at which ours called the client
-                self.run = self.neptune.init_run(**self.log.init_run)
-            self.call(self._pending.pop(event))
-
-        floor.__name__ = f"floor_{event}"
-        return floor
 
     def call(self, calls: list) -> None:
         """Make prepared calls on the run."""

@@ -18,6 +18,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from benchmarks.floor import ReplayedCalls
+
 #: the ``neptune_scale.Run`` methods our adapter calls during a training (``close`` comes after it, untimed)
 RUN_METHODS = ("log_configs", "log_metrics", "add_tags", "remove_tags", "assign_files")
 LOG_DIRECTORY = "NEPTUNE_LOG_DIRECTORY"  # where the 3.x client writes offline runs unless told
@@ -134,29 +136,18 @@ def _restore(name: str, value: str | None) -> None:
         os.environ[name] = value
 
 
-class ScaleFloor:
-    """One replay's 3.x floor callbacks: each event makes its recorded calls on a ``neptune_scale.Run``."""
+class ScaleFloor(ReplayedCalls):
+    """The 3.x client's floor: the recorded calls on a ``neptune_scale.Run``."""
+
+    name = "floor_scale"
 
     def __init__(self, log: ScaleCallLog, save_dir: Path):
-        self.log = log
-        self.save_dir = Path(save_dir)
+        super().__init__(log, save_dir)
         self.run_class = importlib.import_module("neptune_scale").Run
         self.arguments = {**log.run_arguments, "run_id": uuid.uuid4().hex}  # a run of its own, as each replay's
-        self.run = None
-        self._occurrence = defaultdict(int)
-        self._pending: dict = {}
 
-    def callbacks(self) -> dict:
-        """{event: [callback]} for every event at which our callbacks called the client."""
-        return {event: [self._callback(event)] for event in self.log.by_event if any(self.log.by_event[event])}
-
-    def before_event(self, event: str, index: int) -> None:
-        """Untimed: fetch this occurrence's calls with their files resolved."""
-        occurrences = self.log.by_event.get(event)
-        if not occurrences:
-            return
-        self._pending[event] = self.prepare(occurrences[self._occurrence[event]])
-        self._occurrence[event] += 1
+    def start(self):
+        return self.run_class(**self.arguments)
 
     def prepare(self, calls: list) -> list:
         """Bound methods are looked up when called; only the files of this replay's folder are resolved here."""
@@ -173,15 +164,6 @@ class ScaleFloor:
             )
             prepared.append((method, args, kwargs))
         return prepared
-
-    def _callback(self, event: str):
-        def floor(_trainer) -> None:
-            if self.run is None:  # the run starts with the first event at which ours called the client
-                self.run = self.run_class(**self.arguments)
-            self.call(self._pending.pop(event))
-
-        floor.__name__ = f"floor_scale_{event}"
-        return floor
 
     def call(self, calls: list) -> None:
         """Make prepared calls on the run."""

@@ -27,6 +27,7 @@ import pytest
 
 pytest.importorskip("neptune", reason="needs the real client, whose disk queue is what is counted")
 
+from disk_checks import closing_warnings, missing_by_namespace, neptune_warnings, parse
 from run_checks import outside_pytest
 
 from ultralytics_neptune import neptune_callbacks
@@ -35,7 +36,6 @@ from ultralytics_neptune.verification.recording import load_bundled
 
 MODES = ("parity", "extended")
 TMPFS_SIZE = "24k"  # metadata.json and last_put_version take a page each: the queue gets four, and fills in epoch 1
-CLOSING = re.compile(r"Neptune: (\d+) operations were not written to disk, so this run lacks them \((.*?)\): (.+)$")
 ANSI = re.compile(r"\x1b\[")
 
 TRAININGS = """
@@ -70,28 +70,6 @@ def operations_by_field(data_folder: Path) -> Counter:
     """What the client wrote of the training (not the machine facts it writes itself at start, under random names)."""
     runs = read_offline_runs(data_folder)
     return Counter("/".join(op["path"]) for run in runs for op in run.trace.without_environment().operations)
-
-
-def missing_by_namespace(clean: Counter, faulty: Counter) -> Counter:
-    namespaces = Counter()
-    for field, count in (clean - faulty).items():
-        namespaces[field.split("/")[0]] += count
-    return namespaces
-
-
-def closing_warnings(text: str) -> list:
-    return [line for line in text.splitlines() if "were not written to disk" in line]
-
-
-def neptune_warnings(text: str) -> list:
-    return [line for line in text.splitlines() if "WARNING" in line and "Neptune: " in line]
-
-
-def parse(warning: str) -> tuple:
-    """(count, {namespace: count}, cause) of a closing warning."""
-    count, listed, cause = CLOSING.search(warning).groups()
-    namespaces = Counter({name: int(n) for name, n in (item.rsplit(" ", 1) for item in listed.split(", "))})
-    return int(count), namespaces, cause
 
 
 @pytest.fixture(scope="module")

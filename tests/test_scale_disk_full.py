@@ -21,6 +21,7 @@ import pytest
 
 pytest.importorskip("neptune_scale", reason="needs the real neptune-scale client, whose SQLite file is what is counted")
 
+from disk_checks import CLOSING, missing_by_namespace, neptune_warnings, parse
 from run_checks import outside_pytest
 
 from ultralytics_neptune.offline_scale import read_scale_run, scale_run_folders
@@ -30,7 +31,6 @@ from ultralytics_neptune.verification.scale_check import scale_callbacks
 
 MODES = ("parity", "extended")
 TMPFS_SIZE = "128k"
-CLOSING = re.compile(r"Neptune: (\d+) operations were not written to disk, so this run lacks them \((.*?)\): (.+)$")
 
 TRAININGS = """
 import os, shutil, sys
@@ -66,24 +66,6 @@ def operations_by_field(log_directory: Path) -> Counter:
     run = read_scale_run(folder)
     assert run.problems == []
     return Counter("/".join(op["path"]) for op in run.trace.operations if op["path"][0] != "runtime")
-
-
-def missing_by_namespace(clean: Counter, faulty: Counter) -> Counter:
-    namespaces = Counter()
-    for field, count in (clean - faulty).items():
-        namespaces[field.split("/")[0]] += count
-    return namespaces
-
-
-def neptune_warnings(text: str) -> list:
-    return [line for line in text.splitlines() if "WARNING" in line and "Neptune: " in line]
-
-
-def parse(warning: str) -> tuple:
-    """(count, {namespace: count}, cause) of a closing warning."""
-    count, listed, cause = CLOSING.search(warning).groups()
-    namespaces = Counter({name: int(n) for name, n in (item.rsplit(" ", 1) for item in listed.split(", "))})
-    return int(count), namespaces, cause
 
 
 @pytest.fixture(scope="module")

@@ -166,13 +166,13 @@ def read_offline_run(folder: Path | str, timestamps: bool = False) -> OfflineRun
     """Read one offline run folder; a truncated or corrupt line is reported in ``problems``, the rest kept. A Neptune
     3.x run (its folder or SQLite file) is read by ``offline_scale``.
 
-    The series points of a 1.x run leave out when they were logged (so that two runs compare equal) unless
-    ``timestamps``: then each point has its ``ts`` (seconds since the epoch; None where the file has none).
+    The series points leave out when they were logged (so that two runs compare equal) unless ``timestamps``: then
+    each point has its ``ts`` (seconds since the epoch; None where the file has none).
     """
     from ultralytics_neptune.offline_scale import is_scale_run, read_scale_run
 
     if is_scale_run(folder):
-        return read_scale_run(folder)
+        return read_scale_run(folder, timestamps)
     folder = Path(folder)
     problems: list = []
     try:

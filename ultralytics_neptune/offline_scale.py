@@ -24,6 +24,13 @@ from ultralytics_neptune.trace import Trace, file_digest, image_digest
 
 DATABASE = "run_operations.sqlite3"
 CREATE_RUN, UPDATE_SNAPSHOT = 1, 0
+CLIENT = "neptune-scale>=0.30,<0.31"  # whose protobuf message classes (its neptune-api) decode the operations
+
+
+class ClientMissing(ImportError):
+    """A 3.x run was found, and the 3.x client that decodes its operations is not installed."""
+
+
 ASSIGN_TYPES = {
     "float64": "AssignFloat",
     "int64": "AssignInt",
@@ -86,19 +93,19 @@ def _upload(path: list, reference, requests: dict) -> dict:
     return op
 
 
-def _operations(snapshot, requests: dict) -> list:
+def _operations(snapshot, requests: dict, ts: float | None = None) -> list:
     operations = []
+    stamp = {} if ts is None else {"ts": ts}
     step = _step(snapshot.step) if snapshot.HasField("step") else None
     for key in sorted(snapshot.append):
         value = snapshot.append[key]
         kind = value.WhichOneof("value")
         if kind in ("float64", "int64"):
-            point = {"value": getattr(value, kind), "step": step}
+            point = {"value": getattr(value, kind), "step": step, **stamp}
             operations.append({"type": "LogFloats", "path": key.split("/"), "values": [point]})
         elif kind == "string":  # a string series: the client's console capture (runtime/stdout)
-            operations.append(
-                {"type": "LogStrings", "path": key.split("/"), "values": [{"value": value.string, "step": step}]}
-            )
+            point = {"value": value.string, "step": step, **stamp}
+            operations.append({"type": "LogStrings", "path": key.split("/"), "values": [point]})
         else:
             operations.append({"type": f"Log_{kind}", "path": key.split("/"), "step": step})
     for key in sorted(snapshot.assign):
@@ -116,12 +123,22 @@ def _operations(snapshot, requests: dict) -> list:
     return operations
 
 
-def read_scale_run(location: Path | str) -> OfflineRun:
-    """Read one 3.x run (its folder or its SQLite file); unreadable rows are reported in ``problems``."""
-    from neptune_api.proto.neptune_pb.ingest.v1 import common_pb2
+def read_scale_run(location: Path | str, timestamps: bool = False) -> OfflineRun:
+    """Read one 3.x run (its folder or its SQLite file); unreadable rows are reported in ``problems``. With
+    ``timestamps``, each series point has its ``ts``: when the client wrote it to the file (seconds since the epoch).
 
+    Raises:
+        ClientMissing: where the 3.x client is not installed.
+    """
     location = Path(location)
     folder = location.parent if location.name == DATABASE else location
+    try:
+        from neptune_api.proto.neptune_pb.ingest.v1 import common_pb2
+    except ImportError as error:
+        raise ClientMissing(
+            f"{folder / DATABASE} is a Neptune 3.x run: reading it needs the 3.x client "
+            f'(python3 -m pip install "{CLIENT}")'
+        ) from error
     problems: list = []
     connection = sqlite3.connect(f"file:{folder / DATABASE}?mode=ro", uri=True)
     try:
@@ -154,7 +171,7 @@ def read_scale_run(location: Path | str) -> OfflineRun:
                 init_run["name"] = message.experiment_id
                 operations.append({"type": "AssignString", "path": ["sys", "name"], "value": message.experiment_id})
         else:
-            operations.extend(_operations(message, requests))
+            operations.extend(_operations(message, requests, timestamp / 1000 if timestamps else None))
     tags = [
         tag for op in operations if op["type"] == "AddStrings" and op["path"] == ["sys", "tags"] for tag in op["values"]
     ]

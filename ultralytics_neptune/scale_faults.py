@@ -20,6 +20,8 @@ import sqlite3
 from collections import Counter
 from pathlib import Path
 
+from ultralytics_neptune.unwritten import closing_message
+
 WRITE_FAULTS = (OSError, sqlite3.Error)  # a SQLite file that cannot be written (disk full, read-only, gone)
 SEND_PROCESS_END_WAIT = 5  # seconds to wait for the client's send process to end once killed
 SEND_PROCESS = "SyncProcess"  # the name the client gives its send process
@@ -128,14 +130,8 @@ class ScaleWriteLedger:
         missing = self.unwritten()
         if not missing:
             return None
-        namespaces = Counter()
-        for field, count in missing.items():
-            namespaces[field.split("/")[0]] += count
-        listed = ", ".join(f"{name} {count}" for name, count in namespaces.most_common())
-        total = sum(missing.values())
-        counted = f"{total} operations" if self.offline else f"at least {total} operations"
         self.reported = True
-        return f"{counted} were not written to disk, so this run lacks them ({listed}): {describe(self.error)}"
+        return closing_message(missing, self.offline, describe(self.error))
 
     def is_reported(self, error: Exception) -> bool:
         """Whether error is the write fault the closing warning already named."""

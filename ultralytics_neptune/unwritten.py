@@ -22,6 +22,18 @@ from pathlib import Path
 _ATTRIBUTE = "_ultralytics_neptune_ledger"
 
 
+def closing_message(missing: Counter, exact: bool, cause: str) -> str:
+    """The one closing line of what a run lacks on disk: {field: values} counted by namespace, with the cause; a
+    count that is not exact (an async run's, of the calls that raised) is "at least"."""
+    namespaces = Counter()
+    for field, count in missing.items():
+        namespaces[field.split("/")[0]] += count
+    listed = ", ".join(f"{name} {count}" for name, count in namespaces.most_common())
+    total = sum(missing.values())
+    counted = f"{total} operations" if exact else f"at least {total} operations"
+    return f"{counted} were not written to disk, so this run lacks them ({listed}): {cause}"
+
+
 class WriteLedger:
     """Operations given to one run's client per field, those that raised a write error, and the first such error."""
 
@@ -89,14 +101,8 @@ class WriteLedger:
         missing = self.unwritten(run, assigned)
         if not missing:
             return None
-        namespaces = Counter()
-        for field, count in missing.items():
-            namespaces[field.split("/")[0]] += count
-        listed = ", ".join(f"{name} {count}" for name, count in namespaces.most_common())
-        total = sum(missing.values())
-        counted = f"{total} operations" if self.offline else f"at least {total} operations"
         self.reported = True
-        return f"{counted} were not written to disk, so this run lacks them ({listed}): {describe(self.error)}"
+        return closing_message(missing, self.offline, describe(self.error))
 
     def is_reported(self, error: Exception) -> bool:
         """Whether error is the write fault the closing warning already named."""

@@ -44,14 +44,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def find_sources(paths: list, last: int | None = None) -> list:
-    """The runs under paths, newest first, each as a function that reads it (a reader per kind of run: today the
-    neptune 1.x client's offline folders)."""
+    """The runs under paths, newest first, each as a function that reads it (the 1.x client's offline folders and
+    the 3.x client's SQLite files, as the report finds them)."""
     from functools import partial
 
-    from ultralytics_neptune.export.neptune1 import OfflineRun1
+    from ultralytics_neptune.export.offline_runs import OfflineSourceRun
     from ultralytics_neptune.report.runs import find_runs
 
-    return [partial(OfflineRun1, folder) for folder in find_runs(paths, last)]
+    return [partial(OfflineSourceRun, folder) for folder in find_runs(paths, last)]
 
 
 def _summary(destination, outcomes: Counter, warnings: int, failed: int) -> str:
@@ -103,7 +103,7 @@ def export_all(destination, sources: list, replace: bool = False) -> tuple:
             try:
                 source = read()
                 outcome = destination.export(source, replace, file_bar)
-            except (OSError, ValueError, MlflowException) as error:
+            except (OSError, ValueError, ImportError, MlflowException) as error:  # ImportError: a 3.x run's client
                 where = source.location if source else read.args[0]
                 bar.write(f"error: {where} could not be exported: {type(error).__name__}: {error}", file=sys.stderr)
                 failed += 1

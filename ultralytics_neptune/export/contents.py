@@ -1,6 +1,6 @@
 """What an exported run holds, whatever wrote it: the form every reader produces and every destination writes.
 
-A reader (one per kind of Neptune run: ``neptune1`` for the 1.x client's offline folders) gives a ``SourceRun``: the
+A reader (``offline_runs``, for the offline runs of both Neptune clients) gives a ``SourceRun``: the
 run's identity, how many operations it holds, and its contents after its first N operations. Exports are
 incremental on that count: a run that grew since its export is brought up to date by comparing the contents of the
 operations exported then with those of all of them now.

@@ -17,7 +17,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ultralytics_neptune.offline import OfflineRun, offline_run_folders, read_offline_run
-from ultralytics_neptune.trace import ENVIRONMENT_NAMESPACES
+from ultralytics_neptune.offline_scale import ClientMissing
+from ultralytics_neptune.trace import ENVIRONMENT_NAMESPACES, Trace
 
 IMAGE_TYPES = {
     "jpg": "image/jpeg",
@@ -350,7 +351,11 @@ def read_views(folders: list, progress=None) -> list:
     """Read run folders into views, reporting progress as ("reading runs", done, total)."""
     views = []
     for index, folder in enumerate(folders, start=1):
-        views.append(view_of(read_offline_run(folder)))
+        try:
+            run = read_offline_run(folder)
+        except ClientMissing as error:  # the run is listed, with what it takes to read it
+            run = OfflineRun(folder=Path(folder), metadata={}, trace=Trace({}, [], {}), problems=[str(error)])
+        views.append(view_of(run))
         if progress:
             progress("reading runs", index, len(folders))
     unique_labels(views)

@@ -1,8 +1,9 @@
-"""The neptune 1.x client's offline runs (``.neptune/offline/run__*``) as exportable runs.
+"""Offline Neptune runs as exportable runs: the 1.x client's folders (``.neptune/offline/run__*``) and the 3.x
+client's SQLite files (``.neptune/<project>_<run_id>_<time>/run_operations.sqlite3``).
 
-Built on the offline reader (``ultralytics_neptune.offline``, asked to keep each series point's timestamp) and the
-report's reading of uploads; the operations are replayed field by field in the client's own vocabulary, as the report
-does.
+Built on the offline reader (``ultralytics_neptune.offline``, asked to keep each series point's timestamp), which
+gives both in the 1.x client's vocabulary, and the report's reading of uploads; the operations are replayed field by
+field, as the report does.
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ STRING_SET = {
 IGNORED = frozenset({"ConfigFloatSeries"})
 
 
-class OfflineRun1:
-    """One 1.x offline run folder, read once."""
+class OfflineSourceRun:
+    """One offline run (a 1.x folder or a 3.x SQLite file's folder), read once."""
 
     def __init__(self, folder: Path | str):
         self.run = read_offline_run(folder, timestamps=True)
