@@ -34,8 +34,7 @@ from ultralytics_neptune.starting import (
     describe,
     stop_client_run,
 )
-from ultralytics_neptune.unwritten import ledger_of as client_ledger_of
-from ultralytics_neptune.unwritten import watch_writes, write_queue_to_disk
+from ultralytics_neptune.unwritten import ledger_of, watch_writes, write_queue_to_disk
 
 RUN_STATE_FILE = "neptune_run.json"  # the run id and last steps, kept next to the weights for a resumed training
 #: init_run arguments extended mode passes unless the user gives them: progress bars would flood captured output
@@ -432,15 +431,6 @@ class ExtendedLogger:
             and "batch" not in path.name
             and f"Plots/{path.stem}" not in self._uploaded_plots
         ]
-
-
-def ledger_of(run):
-    """What the run's client did not write to disk: the 1.x client's queue watched (``unwritten``), or the count the
-    3.x adapter keeps of its calls (``scale_faults.ScaleWriteLedger``)."""
-    from ultralytics_neptune.scale import ScaleRun
-
-    started = run.run if isinstance(run, StartingRun) else run
-    return started.write_ledger if isinstance(started, ScaleRun) else client_ledger_of(run)
 
 
 def _versions(backend=None) -> dict:

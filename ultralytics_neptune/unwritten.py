@@ -171,6 +171,8 @@ def watch_writes(run) -> None:
 
 
 def ledger_of(run) -> WriteLedger | None:
-    """The ledger attached to a run (or to the run a starting run became), if any."""
+    """The ledger of a run (or of the run a starting run became), if any: the one an adapter keeps of its own calls
+    (the 3.x client's ``scale.ScaleRun``), else the one attached to the 1.x client's queue."""
     started = _client_run(run)
-    return getattr(getattr(started, "_op_processor", None), _ATTRIBUTE, None)
+    kept = getattr(started, "write_ledger", None)
+    return kept if kept is not None else getattr(getattr(started, "_op_processor", None), _ATTRIBUTE, None)
